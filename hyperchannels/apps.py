@@ -1,0 +1,13 @@
+"""Django app config: ``INSTALLED_APPS += ["hyperchannels"]``."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class HyperchannelsConfig(AppConfig):
+    name = "hyperchannels"
+    verbose_name = "hyperchannels"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

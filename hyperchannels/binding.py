@@ -1,0 +1,161 @@
+"""Bind an invocation's ``data`` to an action's keyword parameters, coercing simple types."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import typing
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from .exceptions import BadRequest
+
+_TRUE = frozenset({"true", "on", "1", "yes"})
+_FALSE = frozenset({"false", "off", "0", "no", ""})
+
+
+class CoercionError(ValueError):
+    """A JSON value that can't become the annotated type."""
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CoercionError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise CoercionError from None
+    raise CoercionError
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise CoercionError
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            result = float(value.strip())
+        except ValueError:
+            raise CoercionError from None
+        if not math.isfinite(result):
+            raise CoercionError
+        return result
+    raise CoercionError
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    raise CoercionError
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise CoercionError
+
+
+_COERCERS: dict[Any, Callable[[Any], Any]] = {
+    int: _to_int,
+    float: _to_float,
+    bool: _to_bool,
+    str: _to_str,
+}
+
+
+def _simple_type(annotation: Any) -> tuple[Any, bool]:
+    """The coercible type of an annotation and whether ``None`` is allowed."""
+    if annotation in _COERCERS:
+        return annotation, False
+    args = typing.get_args(annotation)
+    if args and type(None) in args:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1 and rest[0] in _COERCERS:
+            return rest[0], True
+    return None, True
+
+
+class Binder:
+    """How one action function takes its arguments; built once per function."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        # The first parameter is ``self``: binders are built from the class's function.
+        params = list(inspect.signature(func).parameters.values())[1:]
+        if not params or params[0].kind not in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            raise TypeError(f"action {func.__qualname__} must take (self, request, **kwargs)")
+        self.request_param = params[0].name
+        try:
+            hints = typing.get_type_hints(func)
+        except Exception:  # unresolvable string annotations: bind without coercion
+            hints = {}
+        self.coercers: dict[str, tuple[Callable[[Any], Any], bool]] = {}
+        for param in params[1:]:
+            kind, nullable = _simple_type(hints.get(param.name))
+            if kind is not None:
+                self.coercers[param.name] = (_COERCERS[kind], nullable or param.default is None)
+        self.accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+        self.names = {
+            p.name
+            for p in params[1:]
+            if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        }
+        self.required = [
+            p.name
+            for p in params[1:]
+            if p.default is inspect.Parameter.empty
+            and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        ]
+        self.positional_only = {
+            p.name for p in params[1:] if p.kind is inspect.Parameter.POSITIONAL_ONLY
+        }
+
+    def bind(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Keyword arguments for the call; ``BadRequest`` when ``data`` doesn't fit."""
+        if self.positional_only:
+            raise BadRequest("This action can't be called with named data")
+        unexpected = sorted(k for k in data if k not in self.names and not self.accepts_any)
+        if self.request_param in data:
+            unexpected.append(self.request_param)
+        if unexpected:
+            raise BadRequest("Unexpected argument: " + ", ".join(unexpected))
+        missing = [name for name in self.required if name not in data]
+        if missing:
+            raise BadRequest("Missing argument: " + ", ".join(missing))
+        kwargs = dict(data)
+        for name, (coerce, nullable) in self.coercers.items():
+            if name not in kwargs:
+                continue
+            value = kwargs[name]
+            if value is None and nullable:
+                continue
+            try:
+                kwargs[name] = coerce(value)
+            except CoercionError:
+                raise BadRequest(f"Invalid value for {name}") from None
+        return kwargs
+
+
+@lru_cache(maxsize=1024)
+def binder_for(func: Callable[..., Any]) -> Binder:
+    """The cached binder of an action's function (as defined on the class, with ``self``)."""
+    return Binder(func)

@@ -1,0 +1,108 @@
+"""The one bridge from the event loop to sync user code (actions, generators, templates).
+
+Sync code runs in a shared pool of worker threads (``SYNC_THREADS``), not asgiref's single
+thread-sensitive thread, so sync actions of different sockets run side by side. Each call
+keeps Django's database-connection hygiene (``close_old_connections`` before and after), which
+is why the consumer itself never hops to a thread per frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Generator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from asgiref.sync import SyncToAsync
+from django.db import close_old_connections
+
+from .conf import get_setting
+
+T = TypeVar("T")
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _shared_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=int(get_setting("SYNC_THREADS")), thread_name_prefix="hyper-sync"
+            )
+        return _pool
+
+
+def _with_db_hygiene(func: Callable[..., T]) -> Callable[..., T]:
+    def call(*args: Any, **kwargs: Any) -> T:
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return call
+
+
+async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``func`` in a worker thread and await its result."""
+    runner = SyncToAsync(_with_db_hygiene(func), thread_sensitive=False, executor=_shared_pool())
+    result: T = await runner(*args, **kwargs)
+    return result
+
+
+_DONE = object()
+
+
+class ThreadedGenerator:
+    """An async iterator over a sync generator, every step on one thread of its own.
+
+    One thread for the generator's whole life, so its database connection (and any open
+    transaction) stays the same between yields. Closing it runs the generator's ``finally``
+    on that same thread, after any step still running there.
+    """
+
+    def __init__(self, generator: Generator[Any, None, Any]) -> None:
+        self._generator = generator
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyper-gen")
+        self._started = False
+        self._closed = False
+
+    def __aiter__(self) -> ThreadedGenerator:
+        return self
+
+    def _step(self) -> Any:
+        if not self._started:
+            self._started = True
+            close_old_connections()
+        return next(self._generator, _DONE)
+
+    def _close(self) -> None:
+        try:
+            self._generator.close()
+        finally:
+            close_old_connections()
+
+    async def __anext__(self) -> Any:
+        if self._closed:
+            raise StopAsyncIteration
+        item = await SyncToAsync(self._step, thread_sensitive=False, executor=self._thread)()
+        if item is _DONE:
+            await self.aclose()
+            raise StopAsyncIteration
+        return item
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await SyncToAsync(self._close, thread_sensitive=False, executor=self._thread)()
+        finally:
+            self._thread.shutdown(wait=False)
+
+
+def iterate_in_thread(generator: Generator[Any, None, Any]) -> AsyncIterator[Any]:
+    """Stream a sync generator's items without running any of its code on the event loop."""
+    return ThreadedGenerator(generator)

@@ -1,0 +1,315 @@
+"""``HyperConsumer``: one WebSocket, many concurrent action invocations, pushes from groups."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import aclosing
+from typing import Any, ClassVar
+
+from channels.consumer import get_handler_name
+from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+
+from . import protocol
+from .actions import action_name
+from .binding import binder_for
+from .bridge import iterate_in_thread, run_sync
+from .broadcast import PUSH_MESSAGE_TYPE, user_group
+from .conf import get_setting
+from .exceptions import ProtocolError, UnsupportedReturn
+from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_frame
+from .normalise import Invocation, normalise
+from .origin import origin_allowed
+from .request import build_request
+from .streams import unsign_stream
+
+logger = logging.getLogger("hyperchannels")
+
+ORIGIN_REFUSED_CLOSE_CODE = 4403
+
+
+def _error_of(exc: BaseException) -> tuple[int, str] | None:
+    """Status and user-facing message of an exception the application raised on purpose."""
+    if isinstance(exc, ProtocolError):
+        return exc.status, exc.message
+    if isinstance(exc, PermissionDenied):
+        return 403, str(exc) or protocol.MESSAGES["403"]
+    if isinstance(exc, Http404):
+        return 404, str(exc) or protocol.MESSAGES["404"]
+    if isinstance(exc, ValidationError):
+        return 400, "; ".join(str(m) for m in exc.messages) or protocol.MESSAGES["invalid_data"]
+    return None
+
+
+async def _close_source(result: Any) -> None:
+    """Close a generator an action returned, even if it was never iterated (cancelled early)."""
+    aclose = getattr(result, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(result, "close", None)
+    if inspect.isgenerator(result) and close is not None:
+        close()
+
+
+class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+    """Serve ``@action`` methods to one browser socket (SPEC 2.4, 3).
+
+    Subclass it, mark methods with ``@action``, optionally set ``template_name`` (for dict
+    returns) and override ``get_groups``.
+    """
+
+    template_name: ClassVar[str | None] = None
+    hyper_actions: ClassVar[dict[str, str]] = {}
+    """Runtime action name -> attribute name, built for each subclass."""
+    hyper_action_conflicts: ClassVar[list[str]] = []
+    """Action names that two methods of one class claim (reported by a system check)."""
+
+    request: HttpRequest
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        actions: dict[str, str] = {}
+        conflicts: list[str] = []
+        for klass in reversed(cls.__mro__):
+            claimed: set[str] = set()
+            for attribute, value in vars(klass).items():
+                # Redefining a method without @action takes its action away.
+                for name in [n for n, a in actions.items() if a == attribute]:
+                    del actions[name]
+                name = action_name(value)
+                if name is None:
+                    continue
+                if name in claimed:
+                    conflicts.append(name)
+                claimed.add(name)
+                actions[name] = attribute
+        cls.hyper_actions = actions
+        cls.hyper_action_conflicts = conflicts
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._joined: set[str] = set()
+        self._streams: set[str] = set()
+        self._closed = False
+
+    # Actions ------------------------------------------------------------------------------
+
+    def get_action(self, name: str) -> Callable[..., Any] | None:
+        """The bound ``@action`` method called ``name``, or ``None``; nothing else is reachable."""
+        attribute = self.hyper_actions.get(name)
+        if attribute is None:
+            return None
+        method = getattr(self, attribute, None)
+        return method if action_name(getattr(method, "__func__", None)) == name else None
+
+    def render_block(self, block_name: str, context: dict[str, Any]) -> str:
+        """Render one ``{% block %}`` of ``template_name`` with the socket's request."""
+        from render_block import render_block_to_string
+
+        if not self.template_name:
+            raise ImproperlyConfigured(
+                f"{type(self).__qualname__} returned a dict but has no template_name"
+            )
+        return str(render_block_to_string(self.template_name, block_name, context, self.request))
+
+    async def _render_block_off_loop(self, block_name: str, context: dict[str, Any]) -> str:
+        return await run_sync(self.render_block, block_name, context)
+
+    # Groups -------------------------------------------------------------------------------
+
+    def get_groups(self) -> Iterable[str]:
+        """Groups this socket joins on connect (may be ``async``); none by default."""
+        return []
+
+    async def _server_groups(self) -> list[str]:
+        groups: Any = self.get_groups
+        if inspect.iscoroutinefunction(groups):
+            chosen = await groups()
+        else:
+            chosen = await run_sync(groups)
+        names = list(chosen or [])
+        user = self.scope.get("user")
+        if get_setting("USER_GROUPS") and user is not None and user.is_authenticated:
+            names.append(user_group(user))
+        return names
+
+    async def join_groups(self) -> None:
+        """Join ``get_groups()`` and the user's group; called by ``connect`` before accepting."""
+        names = await self._server_groups()
+        if names and self.channel_layer is None:
+            raise ImproperlyConfigured("HyperConsumer groups need CHANNEL_LAYERS to be configured")
+        for name in names:
+            await self.channel_layer.group_add(name, self.channel_name)
+            self._joined.add(name)
+
+    async def _leave_groups(self) -> None:
+        if self.channel_layer is None:
+            return
+        for name in self._joined | self._streams:
+            try:
+                await self.channel_layer.group_discard(name, self.channel_name)
+            except Exception:
+                logger.warning("Could not leave group %r on disconnect", name, exc_info=True)
+
+    # Channels plumbing --------------------------------------------------------------------
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Unlike Channels' dispatch, no hop to a thread per message: database hygiene is
+        # done around sync user code in the bridge, where the database is actually used.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.request = build_request(self.scope, self)
+        if not origin_allowed(self.scope):
+            logger.warning("Refused a socket from a foreign Origin on %s", self.scope.get("path"))
+            await self.close(ORIGIN_REFUSED_CLOSE_CODE)
+            return
+        try:
+            await self.connect()
+        except AcceptConnection:
+            await self.accept()
+        except DenyConnection:
+            await self.close()
+
+    async def connect(self) -> None:
+        """Join the groups, then accept; override to refuse (``close()``) or add checks."""
+        await self.join_groups()
+        await self.accept()
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        self._closed = True
+        running = list(self._running.values())
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+        await self._leave_groups()
+        await self.disconnect(message.get("code", 1000))
+        raise StopConsumer()
+
+    async def hyper_push(self, message: dict[str, Any]) -> None:
+        """Forward a broadcast's pre-encoded frames, unless this socket is the excluded one."""
+        if message.get("exclude") == self.channel_name or self._closed:
+            return
+        for text in message["frames"]:
+            await self.send(text_data=text)
+
+    # Wire protocol ------------------------------------------------------------------------
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        try:
+            frame = parse_frame(message.get("text"), int(get_setting("MAX_FRAME_BYTES")))
+            if isinstance(frame, ActionFrame):
+                self._start_action(frame)
+            elif isinstance(frame, CancelFrame):
+                self._cancel(frame.id)
+            else:
+                await self._stream_frame(frame)
+        except FrameError as exc:
+            await self._send_error(exc.status, exc.message, exc.id)
+
+    def _start_action(self, frame: ActionFrame) -> None:
+        if frame.id in self._running:
+            raise FrameError(409, protocol.MESSAGES["409"])
+        if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
+            raise FrameError(429, protocol.MESSAGES["429"], frame.id)
+        method = self.get_action(frame.name)
+        if method is None:
+            raise FrameError(404, "Unknown action", frame.id)
+        try:
+            kwargs = binder_for(method.__func__).bind(frame.data)
+        except ProtocolError as exc:
+            raise FrameError(exc.status, exc.message, frame.id) from None
+        task = asyncio.create_task(self._invoke(frame, method, kwargs))
+        self._running[frame.id] = task
+        task.add_done_callback(lambda done: self._forget(frame.id, done))
+
+    def _forget(self, invocation_id: str, task: asyncio.Task[None]) -> None:
+        if self._running.get(invocation_id) is task:
+            del self._running[invocation_id]
+
+    def _cancel(self, invocation_id: str) -> None:
+        task = self._running.get(invocation_id)
+        if task is not None:
+            task.cancel()
+
+    async def _call(self, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        func = method.__func__  # type: ignore[attr-defined]
+        if inspect.iscoroutinefunction(func):
+            return await method(self.request, **kwargs)
+        if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
+            result = method(self.request, **kwargs)  # creating a generator runs none of it
+        else:
+            result = await run_sync(method, self.request, **kwargs)
+        if inspect.isgenerator(result):
+            return iterate_in_thread(result)
+        return result
+
+    async def _invoke(self, frame: ActionFrame, method: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+        invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
+        terminal = protocol.END
+        result: Any = None
+        try:
+            result = await self._call(method, kwargs)
+            async with aclosing(normalise(result, invocation)) as events:
+                async for event, data in events:
+                    await self._send_text(protocol.encode_frame(event, data, frame.id))
+                    if event == protocol.REDIRECT:
+                        terminal = protocol.REDIRECT
+            if terminal == protocol.END:
+                await self._send_text(protocol.encode_frame(protocol.END, {}, frame.id))
+        except asyncio.CancelledError:
+            await self._send_error(499, protocol.MESSAGES["499"], frame.id)
+        except Exception as exc:
+            known = _error_of(exc)
+            if known is not None:
+                await self._send_error(*known, frame.id)
+                return
+            if isinstance(exc, UnsupportedReturn):
+                logger.error(
+                    "Action %r of %s: %s", frame.name, type(self).__qualname__, exc
+                )
+            else:
+                logger.exception("Action %r of %s failed", frame.name, type(self).__qualname__)
+            await self._send_error(500, protocol.MESSAGES["500"], frame.id)
+        finally:
+            await _close_source(result)
+
+    async def _stream_frame(self, frame: StreamFrame) -> None:
+        try:
+            group = unsign_stream(frame.stream)
+        except signing.BadSignature:
+            raise FrameError(403, "Invalid stream token", frame.id) from None
+        if self.channel_layer is None:
+            logger.error("%s got a stream frame but no channel layer is set", type(self).__qualname__)
+            raise FrameError(500, protocol.MESSAGES["500"], frame.id)
+        if frame.type == "subscribe":
+            await self.channel_layer.group_add(group, self.channel_name)
+            self._streams.add(group)
+        elif group in self._streams:
+            self._streams.discard(group)
+            if group not in self._joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        await self._send_text(protocol.encode_frame(protocol.END, {}, frame.id))
+
+    async def _send_text(self, text: str) -> None:
+        if not self._closed:
+            await self.send(text_data=text)
+
+    async def _send_error(self, status: int, message: str, invocation_id: str | None) -> None:
+        await self._send_text(protocol.encode_error(status, message, invocation_id))
+
+
+# The layer message type and its handler name must agree.
+assert get_handler_name({"type": PUSH_MESSAGE_TYPE}) == HyperConsumer.hyper_push.__name__

@@ -1,0 +1,28 @@
+"""One small exception per control signal of the runtime."""
+
+from __future__ import annotations
+
+from .protocol import default_message
+
+
+class ProtocolError(Exception):
+    """A client frame or invocation that ends in an ``error`` frame with ``status``.
+
+    Its message is meant for the browser: only raise it with words chosen for the user.
+    """
+
+    def __init__(self, status: int, message: str | None = None) -> None:
+        self.status = status
+        self.message = message or default_message(status)
+        super().__init__(self.message)
+
+
+class BadRequest(ProtocolError):
+    """A malformed frame or arguments that don't fit the action (400)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(400, message)
+
+
+class UnsupportedReturn(TypeError):
+    """An action returned (or yielded) something that is not an action item."""

@@ -1,0 +1,100 @@
+"""``ActionCommunicator``: drive a ``HyperConsumer`` in tests, one invocation at a time or many."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict, deque
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+
+from . import protocol
+
+Event = tuple[str, dict[str, Any]]
+
+
+class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
+    """A ``WebsocketCommunicator`` that speaks the hyperchannels protocol.
+
+    Frames that arrive for other invocations, and pushes, are kept until asked for, so
+    ``call`` and ``receive_push`` can be used in any order.
+    """
+
+    def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(application, path, headers=headers, **kwargs)
+        self._ids = itertools.count(1)
+        self._replies: dict[str | None, deque[Event]] = defaultdict(deque)
+        self._pushes: deque[Event] = deque()
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        """Send one client frame as JSON text."""
+        await self.send_to(text_data=json.dumps(frame))
+
+    async def send_action(self, name: str, data: dict[str, Any] | None = None, *,
+                          id: str | None = None, target: str | None = None,
+                          block: str | None = None) -> str:
+        """Start an invocation without waiting for it; returns its id (see ``receive_reply``)."""
+        invocation_id = id if id is not None else f"t{next(self._ids)}"
+        frame: dict[str, Any] = {"type": "action", "id": invocation_id, "name": name}
+        if data is not None:
+            frame["data"] = data
+        if target is not None:
+            frame["target"] = target
+        if block is not None:
+            frame["block"] = block
+        await self.send_frame(frame)
+        return invocation_id
+
+    async def call(self, name: str, data: dict[str, Any] | None = None, *,
+                   target: str | None = None, block: str | None = None,
+                   timeout: float = 5) -> list[Event]:
+        """Invoke an action and return its events up to and including the terminal one."""
+        invocation_id = await self.send_action(name, data, target=target, block=block)
+        return await self.receive_until_terminal(invocation_id, timeout=timeout)
+
+    async def cancel(self, invocation_id: str) -> None:
+        await self.send_frame({"type": "cancel", "id": invocation_id})
+
+    async def subscribe(self, token: str, timeout: float = 5) -> list[Event]:
+        """Subscribe to a signed stream; returns the reply (``end`` or ``error``)."""
+        return await self._stream("subscribe", token, timeout)
+
+    async def unsubscribe(self, token: str, timeout: float = 5) -> list[Event]:
+        return await self._stream("unsubscribe", token, timeout)
+
+    async def _stream(self, kind: str, token: str, timeout: float) -> list[Event]:
+        invocation_id = f"t{next(self._ids)}"
+        await self.send_frame({"type": kind, "id": invocation_id, "stream": token})
+        return await self.receive_until_terminal(invocation_id, timeout=timeout)
+
+    async def receive_reply(self, invocation_id: str | None, timeout: float = 5) -> Event:
+        """The next event of one invocation (``None``: an error that carried no id)."""
+        async with asyncio.timeout(timeout):
+            while not self._replies[invocation_id]:
+                await self._receive_one(timeout)
+        return self._replies[invocation_id].popleft()
+
+    async def receive_until_terminal(self, invocation_id: str, timeout: float = 5) -> list[Event]:
+        events: list[Event] = []
+        async with asyncio.timeout(timeout):
+            while not events or events[-1][0] not in protocol.TERMINAL_EVENTS:
+                events.append(await self.receive_reply(invocation_id, timeout))
+        return events
+
+    async def receive_push(self, timeout: float = 5) -> Event:
+        """The next pushed event (a frame without ``id``)."""
+        async with asyncio.timeout(timeout):
+            while not self._pushes:
+                await self._receive_one(timeout)
+        return self._pushes.popleft()
+
+    async def _receive_one(self, timeout: float) -> None:
+        frame = json.loads(await self.receive_from(timeout))
+        event: Event = (frame["event"], frame["data"])
+        if "id" in frame:
+            self._replies[frame["id"]].append(event)
+        else:
+            self._pushes.append(event)

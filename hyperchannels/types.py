@@ -1,0 +1,21 @@
+"""Type aliases shared across the package."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, TypeAlias
+
+EventData: TypeAlias = dict[str, Any]
+"""The ``data`` object of one server frame."""
+
+EventPair: TypeAlias = tuple[str, EventData]
+"""An event name and its data, before encoding."""
+
+Frame: TypeAlias = dict[str, Any]
+"""A decoded client frame."""
+
+Scope: TypeAlias = MutableMapping[str, Any]
+"""An ASGI connection scope."""
+
+RenderBlock: TypeAlias = Callable[[str, dict[str, Any]], Awaitable[str]]
+"""Renders one block of the consumer's template with a context, off the event loop."""

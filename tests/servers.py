@@ -1,0 +1,102 @@
+"""Real ``daphne`` processes on loopback for tests that need a server out of process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {host}:{port} within {timeout} s")
+
+
+class DaphneProcess:
+    """One ``daphne`` serving ``application`` (``module:attr``) on a loopback port.
+
+    ``settings`` is the ``DJANGO_SETTINGS_MODULE`` it runs with; ``env`` adds variables.
+    Use as a context manager, or call ``start``/``stop``; ``restart`` keeps the port.
+    """
+
+    def __init__(self, application: str = "tests.app.asgi:application",
+                 settings: str = "tests.settings", env: Mapping[str, str] | None = None,
+                 port: int | None = None) -> None:
+        self.application = application
+        self.settings = settings
+        self.extra_env = dict(env or {})
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = ROOT / ".pytest_cache" / f"daphne-{self.port}.log"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> DaphneProcess:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": self.settings, **self.extra_env}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             self.application],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        try:
+            wait_for_port(self.port, timeout)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"daphne did not start; log:\n{self.log()}") from None
+        return self
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def __enter__(self) -> DaphneProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
