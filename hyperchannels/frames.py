@@ -76,14 +76,14 @@ def parse_frame(text: str | None, max_bytes: int) -> ClientFrame:
     if kind not in protocol.CLIENT_FRAMES:
         raise FrameError(400, "Unknown frame type", frame_id)
     if frame_id is None:
-        raise FrameError(400, f"A {kind} frame needs an id of 1 to {protocol.ID_MAX_LENGTH} characters")
+        raise FrameError(400, f"{kind} frames need an id of 1 to {protocol.ID_MAX_LENGTH} characters")
     if kind == "action":
         return _action_frame(frame, frame_id)
     if kind == "cancel":
         return CancelFrame(frame_id)
     stream = frame.get("stream")
     if not isinstance(stream, str) or not stream:
-        raise FrameError(400, f"A {kind} frame needs a stream token", frame_id)
+        raise FrameError(400, f"{kind} frames need a stream token", frame_id)
     return StreamFrame(kind, frame_id, stream)
 
 

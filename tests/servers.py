@@ -47,6 +47,7 @@ class DaphneProcess:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = ROOT / ".pytest_cache" / f"daphne-{self.port}.log"
+        self.log_path.unlink(missing_ok=True)
 
     @property
     def http_url(self) -> str:
