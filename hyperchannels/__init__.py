@@ -56,7 +56,15 @@ __all__ = [
     "Signals",
     "Toast",
     "action",
-    *_LAZY,
+    "HyperConsumer",
+    "abroadcast",
+    "broadcast",
+    "asend_to_user",
+    "send_to_user",
+    "user_group",
+    "sign_stream",
+    "unsign_stream",
+    "ActionCommunicator",
 ]
 
 

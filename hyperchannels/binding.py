@@ -125,9 +125,7 @@ class Binder:
             if p.default is inspect.Parameter.empty
             and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         ]
-        self.positional_only = {
-            p.name for p in params[1:] if p.kind is inspect.Parameter.POSITIONAL_ONLY
-        }
+        self.positional_only = {p.name for p in params[1:] if p.kind is inspect.Parameter.POSITIONAL_ONLY}
 
     def bind(self, data: dict[str, Any]) -> dict[str, Any]:
         """Keyword arguments for the call; ``BadRequest`` when ``data`` doesn't fit."""

@@ -63,7 +63,7 @@ class ThreadedGenerator:
     on that same thread, after any step still running there.
     """
 
-    def __init__(self, generator: Generator[Any, None, Any]) -> None:
+    def __init__(self, generator: Generator[Any, Any, Any]) -> None:
         self._generator = generator
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyper-gen")
         self._started = False
@@ -103,6 +103,6 @@ class ThreadedGenerator:
             self._thread.shutdown(wait=False)
 
 
-def iterate_in_thread(generator: Generator[Any, None, Any]) -> AsyncIterator[Any]:
+def iterate_in_thread(generator: Generator[Any, Any, Any]) -> AsyncIterator[Any]:
     """Stream a sync generator's items without running any of its code on the event loop."""
     return ThreadedGenerator(generator)

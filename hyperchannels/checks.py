@@ -27,8 +27,7 @@ def check_channel_layers(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
         return []
     return [
         Warning(
-            "CHANNEL_LAYERS is not configured: hyperchannels groups, broadcasts and streams "
-            "will not work.",
+            "CHANNEL_LAYERS is not configured: hyperchannels groups, broadcasts and streams will not work.",
             hint='Set CHANNEL_LAYERS = {"default": {"BACKEND": '
             '"channels.layers.InMemoryChannelLayer"}} for one process, or channels_redis.',
             id="hyperchannels.W001",
@@ -45,7 +44,7 @@ def check_action_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             errors.append(
                 Error(
                     f"{cls.__module__}.{cls.__qualname__} has two actions named {name!r}.",
-                    hint="Give one of them another name with @action(\"...\").",
+                    hint='Give one of them another name with @action("...").',
                     obj=cls,
                     id="hyperchannels.E001",
                 )

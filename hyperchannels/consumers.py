@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import aclosing
+from types import MethodType
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
@@ -83,13 +84,13 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 # Redefining a method without @action takes its action away.
                 for name in [n for n, a in actions.items() if a == attribute]:
                     del actions[name]
-                name = action_name(value)
-                if name is None:
+                marked = action_name(value)
+                if marked is None:
                     continue
-                if name in claimed:
-                    conflicts.append(name)
-                claimed.add(name)
-                actions[name] = attribute
+                if marked in claimed:
+                    conflicts.append(marked)
+                claimed.add(marked)
+                actions[marked] = attribute
         cls.hyper_actions = actions
         cls.hyper_action_conflicts = conflicts
 
@@ -102,22 +103,22 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     # Actions ------------------------------------------------------------------------------
 
-    def get_action(self, name: str) -> Callable[..., Any] | None:
+    def get_action(self, name: str) -> MethodType | None:
         """The bound ``@action`` method called ``name``, or ``None``; nothing else is reachable."""
         attribute = self.hyper_actions.get(name)
         if attribute is None:
             return None
         method = getattr(self, attribute, None)
-        return method if action_name(getattr(method, "__func__", None)) == name else None
+        if isinstance(method, MethodType) and action_name(method.__func__) == name:
+            return method
+        return None
 
     def render_block(self, block_name: str, context: dict[str, Any]) -> str:
         """Render one ``{% block %}`` of ``template_name`` with the socket's request."""
         from render_block import render_block_to_string
 
         if not self.template_name:
-            raise ImproperlyConfigured(
-                f"{type(self).__qualname__} returned a dict but has no template_name"
-            )
+            raise ImproperlyConfigured(f"{type(self).__qualname__} returned a dict but has no template_name")
         return str(render_block_to_string(self.template_name, block_name, context, self.request))
 
     async def _render_block_off_loop(self, block_name: str, context: dict[str, Any]) -> str:
@@ -244,8 +245,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if task is not None:
             task.cancel()
 
-    async def _call(self, method: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
-        func = method.__func__  # type: ignore[attr-defined]
+    async def _call(self, method: MethodType, kwargs: dict[str, Any]) -> Any:
+        func = method.__func__
         if inspect.iscoroutinefunction(func):
             return await method(self.request, **kwargs)
         if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
@@ -256,7 +257,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return iterate_in_thread(result)
         return result
 
-    async def _invoke(self, frame: ActionFrame, method: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    async def _invoke(self, frame: ActionFrame, method: MethodType, kwargs: dict[str, Any]) -> None:
         invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
         terminal = protocol.END
         result: Any = None
@@ -277,9 +278,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 await self._send_error(*known, frame.id)
                 return
             if isinstance(exc, UnsupportedReturn):
-                logger.error(
-                    "Action %r of %s: %s", frame.name, type(self).__qualname__, exc
-                )
+                logger.error("Action %r of %s: %s", frame.name, type(self).__qualname__, exc)
             else:
                 logger.exception("Action %r of %s failed", frame.name, type(self).__qualname__)
             await self._send_error(500, protocol.MESSAGES["500"], frame.id)

@@ -7,7 +7,7 @@ target and a template) and for broadcasts (without one, so those three are a ``T
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +76,7 @@ async def _single_value_events(value: Any, invocation: Invocation | None) -> lis
     return _response_events(value, invocation)
 
 
-async def normalise(value: Any, invocation: Invocation | None = None) -> AsyncIterator[EventPair]:
+async def normalise(value: Any, invocation: Invocation | None = None) -> AsyncGenerator[EventPair, None]:
     """Yield the events of ``value`` in order; stop after a ``redirect`` and close the source.
 
     Raises ``UnsupportedReturn`` for a value that is not an item (the runtime answers 500),
@@ -124,7 +124,7 @@ def _stream_element_events(item: Any) -> list[EventPair]:
     raise UnsupportedReturn(f"a stream yielded {_describe(item)}, not an action item")
 
 
-async def _inline(generator: Generator[Any, None, Any]) -> AsyncIterator[Any]:
+async def _inline(generator: Generator[Any, Any, Any]) -> AsyncGenerator[Any, None]:
     """A sync generator stepped on the event loop: for broadcasts, whose caller owns it.
 
     Replies never come here: the consumer runs sync generators in a thread first.

@@ -45,16 +45,18 @@ def encode_frame(event: str, data: dict[str, Any], id: str | None = None) -> str
 
     Raises ``TypeError``/``ValueError`` when ``data`` holds something JSON can't carry.
     """
-    frame: dict[str, Any] = {"event": event, "data": data} if id is None else {
-        "id": id,
-        "event": event,
-        "data": data,
-    }
+    frame: dict[str, Any] = (
+        {"event": event, "data": data}
+        if id is None
+        else {
+            "id": id,
+            "event": event,
+            "data": data,
+        }
+    )
     return _encoder.encode(frame)
 
 
 def encode_error(status: int, message: str, id: str | None) -> str:
     """An ``error`` frame; ``id`` is kept (as ``null`` when unknown) so the client can tell."""
-    return _encoder.encode(
-        {"id": id, "event": ERROR, "data": {"status": status, "message": message}}
-    )
+    return _encoder.encode({"id": id, "event": ERROR, "data": {"status": status, "message": message}})

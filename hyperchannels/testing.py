@@ -22,8 +22,9 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
     ``call`` and ``receive_push`` can be used in any order.
     """
 
-    def __init__(self, application: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, application: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(application, path, headers=headers, **kwargs)
         self._ids = itertools.count(1)
         self._replies: dict[str | None, deque[Event]] = defaultdict(deque)
@@ -33,9 +34,15 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
         """Send one client frame as JSON text."""
         await self.send_to(text_data=json.dumps(frame))
 
-    async def send_action(self, name: str, data: dict[str, Any] | None = None, *,
-                          id: str | None = None, target: str | None = None,
-                          block: str | None = None) -> str:
+    async def send_action(
+        self,
+        name: str,
+        data: dict[str, Any] | None = None,
+        *,
+        id: str | None = None,
+        target: str | None = None,
+        block: str | None = None,
+    ) -> str:
         """Start an invocation without waiting for it; returns its id (see ``receive_reply``)."""
         invocation_id = id if id is not None else f"t{next(self._ids)}"
         frame: dict[str, Any] = {"type": "action", "id": invocation_id, "name": name}
@@ -48,9 +55,15 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
         await self.send_frame(frame)
         return invocation_id
 
-    async def call(self, name: str, data: dict[str, Any] | None = None, *,
-                   target: str | None = None, block: str | None = None,
-                   timeout: float = 5) -> list[Event]:
+    async def call(
+        self,
+        name: str,
+        data: dict[str, Any] | None = None,
+        *,
+        target: str | None = None,
+        block: str | None = None,
+        timeout: float = 5,
+    ) -> list[Event]:
         """Invoke an action and return its events up to and including the terminal one."""
         invocation_id = await self.send_action(name, data, target=target, block=block)
         return await self.receive_until_terminal(invocation_id, timeout=timeout)

@@ -38,9 +38,13 @@ class DaphneProcess:
     Use as a context manager, or call ``start``/``stop``; ``restart`` keeps the port.
     """
 
-    def __init__(self, application: str = "tests.app.asgi:application",
-                 settings: str = "tests.settings", env: Mapping[str, str] | None = None,
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        application: str = "tests.app.asgi:application",
+        settings: str = "tests.settings",
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
         self.application = application
         self.settings = settings
         self.extra_env = dict(env or {})
@@ -63,9 +67,11 @@ class DaphneProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             self.application],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.application],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         try:

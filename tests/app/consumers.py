@@ -178,8 +178,9 @@ class CoreConsumer(HyperConsumer):
 
     # -- binding --
     @action
-    def typed(self, request: HttpRequest, n: int, x: float, flag: bool, s: str,
-              maybe: int | None = None) -> Signals:
+    def typed(
+        self, request: HttpRequest, n: int, x: float, flag: bool, s: str, maybe: int | None = None
+    ) -> Signals:
         return Signals({"n": n, "x": x, "flag": flag, "s": s, "maybe": maybe})
 
     @action
@@ -193,17 +194,19 @@ class CoreConsumer(HyperConsumer):
     # -- request --
     @action
     async def whoami(self, request: HttpRequest) -> Signals:
-        return Signals({
-            "path": request.path,
-            "q": request.GET.get("q"),
-            "cookie": request.COOKIES.get("flavour"),
-            "header": request.headers.get("X-Test"),
-            "user": str(request.user),
-            "is_secure": request.is_secure(),
-            "has_scope": request.scope is self.scope,  # type: ignore[attr-defined]
-            "has_consumer": request.consumer is self,  # type: ignore[attr-defined]
-            "method": request.method,
-        })
+        return Signals(
+            {
+                "path": request.path,
+                "q": request.GET.get("q"),
+                "cookie": request.COOKIES.get("flavour"),
+                "header": request.headers.get("X-Test"),
+                "user": str(request.user),
+                "is_secure": request.is_secure(),
+                "has_scope": request.scope is self.scope,  # type: ignore[attr-defined]
+                "has_consumer": request.consumer is self,  # type: ignore[attr-defined]
+                "method": request.method,
+            }
+        )
 
     # -- concurrency --
     @action

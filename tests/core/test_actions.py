@@ -68,19 +68,38 @@ def test_get_action_finds_only_marked_methods() -> None:
     assert consumer.get_action("shown") is not None
     assert consumer.get_action("python_name") is None
     assert consumer.get_action("hidden_later") is None
-    for name in ["helper", "connect", "send", "__init__", "close", "dispatch", "get_action",
-                 "websocket_receive", "render_block", "hyper_push", "_invoke", ""]:
+    for name in [
+        "helper",
+        "connect",
+        "send",
+        "__init__",
+        "close",
+        "dispatch",
+        "get_action",
+        "websocket_receive",
+        "render_block",
+        "hyper_push",
+        "_invoke",
+        "",
+    ]:
         assert consumer.get_action(name) is None, name
 
 
 def test_html_event_and_defaults() -> None:
     assert event_of(HTML("<p>", target="#t")) == (
-        "patch_html", {"content": "<p>", "target": "#t", "swap": "outer", "transition": False},
+        "patch_html",
+        {"content": "<p>", "target": "#t", "swap": "outer", "transition": False},
     )
     full = HTML("<p>", "#t", "inner", True, "#f", 10, 20, True)
     assert event_of(full)[1] == {
-        "content": "<p>", "target": "#t", "swap": "inner", "transition": True, "focus": "#f",
-        "swap_delay": 10, "settle_delay": 20, "strict_targets": True,
+        "content": "<p>",
+        "target": "#t",
+        "swap": "inner",
+        "transition": True,
+        "focus": "#f",
+        "swap_delay": 10,
+        "settle_delay": 20,
+        "strict_targets": True,
     }
 
 
@@ -97,7 +116,11 @@ def test_delete_equals_an_html_delete() -> None:
     "item, event, data",
     [
         (Event("saved"), "dispatch_event", {"name": "saved"}),
-        (Event("saved", {"id": 1}, "#x"), "dispatch_event", {"name": "saved", "payload": {"id": 1}, "target": "#x"}),
+        (
+            Event("saved", {"id": 1}, "#x"),
+            "dispatch_event",
+            {"name": "saved", "payload": {"id": 1}, "target": "#x"},
+        ),
         (Toast("Added"), "toast", {"value": "Added"}),
         (Toast({"message": "m", "level": "info"}), "toast", {"value": {"message": "m", "level": "info"}}),
         (Redirect("/x"), "redirect", {"url": "/x", "replace": False}),
@@ -147,9 +170,24 @@ def test_actions_is_a_list_of_its_items() -> None:
 def test_values_use_djangos_json_encoder() -> None:
     day = datetime.date(2026, 11, 24)
     ident = uuid.UUID(int=1)
-    text = encode_frame(*event_of(Signals({
-        "day": day, "price": decimal.Decimal("1.50"), "id": ident, "label": gettext_lazy("Yes"),
-    })))
-    assert json.loads(text) == {"event": "patch_signals", "data": {
-        "day": "2026-11-24", "price": "1.50", "id": str(ident), "label": "Yes",
-    }}
+    text = encode_frame(
+        *event_of(
+            Signals(
+                {
+                    "day": day,
+                    "price": decimal.Decimal("1.50"),
+                    "id": ident,
+                    "label": gettext_lazy("Yes"),
+                }
+            )
+        )
+    )
+    assert json.loads(text) == {
+        "event": "patch_signals",
+        "data": {
+            "day": "2026-11-24",
+            "price": "1.50",
+            "id": str(ident),
+            "label": "Yes",
+        },
+    }

@@ -39,20 +39,25 @@ async def call(ws: ClientConnection, frame: dict[str, Any]) -> list[dict[str, An
 
 async def test_action_round_trip_over_a_real_socket(server: DaphneProcess) -> None:
     async with socket_to(server) as ws:
-        assert await call(ws, {"type": "action", "id": "1", "name": "toast", "data": {"message": "real"}}) == [
+        assert await call(
+            ws, {"type": "action", "id": "1", "name": "toast", "data": {"message": "real"}}
+        ) == [
             {"id": "1", "event": "toast", "data": {"value": "real"}},
             {"id": "1", "event": "end", "data": {}},
         ]
         await ws.send("not json")
         assert json.loads(await ws.recv()) == {
-            "id": None, "event": "error", "data": {"status": 400, "message": "Frame is not valid JSON"},
+            "id": None,
+            "event": "error",
+            "data": {"status": 400, "message": "Frame is not valid JSON"},
         }
         await ws.send(b"\x00binary")
         assert json.loads(await ws.recv())["data"]["status"] == 400
         frames = await call(ws, {"type": "action", "id": "2", "name": "sync_stream", "data": {"n": 3}})
         assert [f["data"].get("value") for f in frames] == [0, 1, 2, None]
         assert (await call(ws, {"type": "action", "id": "3", "name": "boom"}))[-1]["data"] == {
-            "status": 500, "message": "Internal server error",
+            "status": 500,
+            "message": "Internal server error",
         }
 
 
@@ -66,10 +71,12 @@ async def test_foreign_origin_is_refused_at_the_handshake(server: DaphneProcess)
 async def test_sync_actions_on_ten_real_sockets_run_side_by_side(server: DaphneProcess) -> None:
     sockets = [await socket_to(server) for _ in range(10)]
     started = time.monotonic()
-    results = await asyncio.gather(*(
-        call(ws, {"type": "action", "id": "s", "name": "slow_sync", "data": {"seconds": 0.5}})
-        for ws in sockets
-    ))
+    results = await asyncio.gather(
+        *(
+            call(ws, {"type": "action", "id": "s", "name": "slow_sync", "data": {"seconds": 0.5}})
+            for ws in sockets
+        )
+    )
     elapsed = time.monotonic() - started
     for ws in sockets:
         await ws.close()

@@ -14,13 +14,34 @@ from hyperchannels import protocol
 from hyperchannels.testing import ActionCommunicator
 from tests.app.asgi import websocket_app
 
-SAFE_ACTIONS = ["toast", "every_item", "sync_stream", "async_stream", "text", "card", "response",
-                "nothing", "unsupported", "boom", "typed", "anything", "forbidden", "invalid",
-                "list_redirect", "redirect_stream", "not_an_action", "_private", "connect", "send"]
+SAFE_ACTIONS = [
+    "toast",
+    "every_item",
+    "sync_stream",
+    "async_stream",
+    "text",
+    "card",
+    "response",
+    "nothing",
+    "unsupported",
+    "boom",
+    "typed",
+    "anything",
+    "forbidden",
+    "invalid",
+    "list_redirect",
+    "redirect_stream",
+    "not_an_action",
+    "_private",
+    "connect",
+    "send",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 ids = st.one_of(st.text(min_size=0, max_size=70), st.integers(), st.none())
@@ -29,7 +50,14 @@ action_frames = st.fixed_dictionaries(
     optional={
         "id": ids,
         "name": st.one_of(st.sampled_from(SAFE_ACTIONS), json_values),
-        "data": st.one_of(st.dictionaries(st.sampled_from(["n", "x", "flag", "s", "message", "status", "token", "q"]), json_values, max_size=4), json_values),
+        "data": st.one_of(
+            st.dictionaries(
+                st.sampled_from(["n", "x", "flag", "s", "message", "status", "token", "q"]),
+                json_values,
+                max_size=4,
+            ),
+            json_values,
+        ),
         "target": json_values,
         "block": json_values,
         "stream": json_values,
@@ -82,7 +110,8 @@ async def exercise(batch: list[tuple[str, Any]]) -> None:
         assert_well_formed(frame)
         received.append(frame)
     sent_ids = Counter(
-        json.loads(p).get("id") for k, p in batch
+        json.loads(p).get("id")
+        for k, p in batch
         if k == "text" and p and p.lstrip().startswith("{") and _is_object(p)
     )
     terminals = Counter(f["id"] for f in received if f["event"] in protocol.TERMINAL_EVENTS and f.get("id"))

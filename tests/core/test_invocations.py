@@ -93,7 +93,8 @@ async def test_duplicate_running_id_is_409_and_the_running_one_goes_on(comm: Act
     await comm.send_action("wait_gate", {"gate": name}, id="same")
     await comm.send_action("toast", id="same")
     assert await comm.receive_reply(None) == (
-        "error", {"status": 409, "message": "Duplicate invocation id"},
+        "error",
+        {"status": 409, "message": "Duplicate invocation id"},
     )
     consumers.GATES[name].set()
     assert await comm.receive_until_terminal("same") == [("toast", {"value": "opened"}), ("end", {})]
@@ -109,7 +110,8 @@ async def test_too_many_running_actions_is_429(comm: ActionCommunicator) -> None
         await comm.send_action("wait_gate", {"gate": name}, id=f"g{i}")
     await comm.send_action("toast", id="third")
     assert await comm.receive_reply("third") == (
-        "error", {"status": 429, "message": "Too many concurrent actions"},
+        "error",
+        {"status": 429, "message": "Too many concurrent actions"},
     )
     for name in names:
         consumers.GATES[name].set()
@@ -152,7 +154,8 @@ async def test_frame_larger_than_max_is_413(comm: ActionCommunicator) -> None:
 async def test_binary_frames_are_400(comm: ActionCommunicator) -> None:
     await comm.send_to(bytes_data=b'{"type":"action"}')
     assert await comm.receive_reply(None) == (
-        "error", {"status": 400, "message": "Binary frames are not supported"},
+        "error",
+        {"status": 400, "message": "Binary frames are not supported"},
     )
     assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
 

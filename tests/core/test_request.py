@@ -33,15 +33,26 @@ def _signed_in_cookie() -> str:
 async def test_request_carries_user_session_path_query_cookies_and_headers() -> None:
     cookie = await sync_to_async(_signed_in_cookie)()
     comm = ActionCommunicator(
-        websocket_app, "/ws/core/?q=search+me",
+        websocket_app,
+        "/ws/core/?q=search+me",
         headers=[(b"cookie", cookie.encode()), (b"x-test", b"yes"), (b"host", b"localhost")],
     )
     assert (await comm.connect())[0]
     events = await comm.call("whoami")
-    assert events[0] == ("patch_signals", {
-        "path": "/ws/core/", "q": "search me", "cookie": "mint", "header": "yes", "user": "ann",
-        "is_secure": False, "has_scope": True, "has_consumer": True, "method": "GET",
-    })
+    assert events[0] == (
+        "patch_signals",
+        {
+            "path": "/ws/core/",
+            "q": "search me",
+            "cookie": "mint",
+            "header": "yes",
+            "user": "ann",
+            "is_secure": False,
+            "has_scope": True,
+            "has_consumer": True,
+            "method": "GET",
+        },
+    )
     # A template rendered with the request sees the user, the path and a CSRF token.
     (event, data), end = await comm.call("context", target="#f")
     assert event == "patch_html" and end == ("end", {})
