@@ -1,0 +1,10 @@
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+from django.urls import path
+
+from demo import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("healthz", views.healthz, name="healthz"),
+    *staticfiles_urlpatterns(),
+]
