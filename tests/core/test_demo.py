@@ -1,0 +1,57 @@
+"""The README's run command serves the example project, so the demo cannot silently break."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.servers import ROOT, free_port, wait_for_port
+
+pytestmark = pytest.mark.daphne
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    db = tmp_path_factory.mktemp("demo") / "db.sqlite3"
+    env = {**os.environ, "PORT": str(port), "DEMO_DB": str(db)}
+    env.pop("REDIS_URL", None)
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = Path(tmp_path_factory.getbasetemp()) / "demo.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "demo"], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    try:
+        wait_for_port(port, timeout=120)
+        yield port
+    except TimeoutError:
+        raise AssertionError(log.read_text()) from None
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(20)
+
+
+def test_demo_serves_its_page(demo: int) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo}/", timeout=10) as response:
+        page = response.read().decode()
+    assert response.status == 200
+    assert "/static/hyperchannels/hyperchannels.js" in page
+
+
+async def test_demo_socket_answers_an_action(demo: int) -> None:
+    origin = f"http://127.0.0.1:{demo}"
+    async with connect(f"ws://127.0.0.1:{demo}/ws/counter/", origin=origin) as ws:  # type: ignore[arg-type]
+        await ws.send(json.dumps({"type": "action", "id": "1", "name": "increment", "data": {"by": 2}}))
+        frames = [json.loads(await ws.recv()) for _ in range(4)]
+    assert [f["event"] for f in frames] == ["patch_html", "patch_signals", "toast", "end"]
+    assert frames[1]["data"]["count"] >= 2
