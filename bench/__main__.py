@@ -1,0 +1,164 @@
+"""``python -m bench``: hyperchannels side by side with a bare Channels consumer and HTTP.
+
+Every contender is measured in the same run, against the same kind of daphne process, by a
+load generator in its own process. Results go to ``bench/results.json`` and the table in
+``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.servers import DaphneProcess
+
+from . import report
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = "bench.project.asgi:application"
+SETTINGS = "bench.project.settings"
+
+
+def run_load(mode: str, **args: Any) -> dict[str, Any]:
+    """Run one load generator process to completion and return its JSON result."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.load", mode, json.dumps(args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator {mode} failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def bench_roundtrip(conns_list: list[int], seconds: float) -> list[dict[str, Any]]:
+    rows = []
+    with DaphneProcess(APP, SETTINGS) as server:
+        for conns in conns_list:
+            for kind, action in (
+                ("hyper", "toast"),
+                ("bare", "toast"),
+                ("http", "toast"),
+                ("hyper", "sync_toast"),
+            ):
+                label = "hyper-sync" if action == "sync_toast" else kind
+                result = run_load(
+                    "roundtrip", port=server.port, kind=kind, conns=conns, seconds=seconds, action=action
+                )
+                rows.append({"contender": label, "conns": conns, **result})
+                print(
+                    f"  roundtrip {label:<10} conns={conns:<3} {result['throughput']:9.0f}/s "
+                    f"p50={result['p50_ms']:.2f}ms p99={result['p99_ms']:.2f}ms",
+                    flush=True,
+                )
+    return rows
+
+
+def bench_sync_parallel(conns: int, seconds: float) -> dict[str, Any]:
+    """A sync action sleeping 50 ms on ``conns`` sockets: parallel if throughput ~ conns/0.05."""
+    with DaphneProcess(APP, SETTINGS) as server:
+        result = run_load(
+            "roundtrip",
+            port=server.port,
+            kind="hyper",
+            conns=conns,
+            seconds=seconds,
+            action="sleepy",
+            data={"seconds": 0.05},
+        )
+    result["serial_throughput"] = 1 / 0.05
+    print(
+        f"  sync sleepy 50ms x{conns}: {result['throughput']:.0f}/s "
+        f"(one thread would give {result['serial_throughput']:.0f}/s)",
+        flush=True,
+    )
+    return {"conns": conns, **result}
+
+
+def bench_memory(conns: int) -> dict[str, Any]:
+    results: dict[str, Any] = {"conns": conns}
+    for kind in ("hyper", "bare"):
+        with DaphneProcess(APP, SETTINGS) as server:
+            assert server.process is not None
+            run_load("roundtrip", port=server.port, kind=kind, conns=1, seconds=0.2, warmup=0.1)
+            time.sleep(0.3)
+            before = rss_kib(server.process.pid)
+            holder = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.load",
+                    "idle",
+                    json.dumps({"port": server.port, "kind": kind, "conns": conns}),
+                ],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+            assert holder.stdout is not None and holder.stdin is not None
+            ready = json.loads(holder.stdout.readline())
+            time.sleep(1.0)
+            after = rss_kib(server.process.pid)
+            holder.stdin.close()
+            holder.wait(60)
+        per_socket = (after - before) * 1024 / ready["ready"]
+        results[kind] = {"rss_before_kib": before, "rss_after_kib": after, "bytes_per_socket": per_socket}
+        print(
+            f"  memory {kind:<6} {ready['ready']} idle sockets: {per_socket / 1024:.1f} KiB/socket",
+            flush=True,
+        )
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny run: checks the bench code works")
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--no-write", action="store_true", help="don't write results.json or docs")
+    args = parser.parse_args(argv)
+    seconds = args.seconds or (0.3 if args.quick else 3.0)
+    conns_list = [1, 4] if args.quick else [1, 8, 64]
+    idle = 20 if args.quick else 1000
+    print(f"hyperchannels bench on {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
+    results: dict[str, Any] = {
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "quick": args.quick,
+        "roundtrip": bench_roundtrip(conns_list, seconds),
+        "sync_parallel": bench_sync_parallel(4 if args.quick else 16, seconds),
+        "memory": bench_memory(idle),
+    }
+    results["bundle"] = report.bundle_size()
+    results["ratios"] = report.ratios(results)
+    print(report.table(results), flush=True)
+    if not args.no_write:
+        report.write(results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Load generators, each run in its own process: ``python -m bench.load MODE '{json args}'``.
+
+Each prints one JSON line of results on stdout. They talk only to loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import time
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+
+def _summary(latencies: list[float], duration: float) -> dict[str, Any]:
+    latencies.sort()
+    count = len(latencies)
+
+    def pct(p: float) -> float:
+        return latencies[min(count - 1, int(p * count))] * 1000 if count else 0.0
+
+    return {
+        "count": count,
+        "seconds": duration,
+        "throughput": count / duration if duration else 0.0,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "mean_ms": statistics.fmean(latencies) * 1000 if count else 0.0,
+    }
+
+
+async def _ws_worker(
+    ws: ClientConnection, name: str, data: dict[str, Any], deadline: float, latencies: list[float]
+) -> None:
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        frame = json.dumps({"type": "action", "id": str(n), "name": name, "data": data})
+        started = time.perf_counter()
+        await ws.send(frame)
+        while True:  # read until this invocation's terminal frame
+            reply = await ws.recv()
+            if '"end"' in reply or '"error"' in reply:
+                if '"error"' in reply:
+                    raise RuntimeError(f"benchmark action failed: {reply}")
+                break
+        latencies.append(time.perf_counter() - started)
+
+
+class _Http:
+    """A minimal HTTP/1.1 keep-alive client: one connection, one request at a time."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, body: bytes) -> bytes:
+        self.writer.write(
+            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: keep-alive\r\n\r\n"
+            + body
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = None
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        if length is None:
+            raise RuntimeError("the benchmark view must send Content-Length")
+        payload = await self.reader.readexactly(length)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
+        return payload
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+async def _http_worker(client: _Http, deadline: float, latencies: list[float]) -> None:
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        body = json.dumps({"type": "action", "id": str(n), "name": "toast", "data": {}}).encode()
+        started = time.perf_counter()
+        await client.post("/action/", body)
+        latencies.append(time.perf_counter() - started)
+
+
+async def roundtrip(
+    port: int,
+    kind: str,
+    conns: int,
+    seconds: float,
+    warmup: float = 0.5,
+    action: str = "toast",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``conns`` clients, each invoking sequentially for ``seconds``: throughput and latency."""
+    origin = f"http://127.0.0.1:{port}"
+    latencies: list[float] = []
+    if kind == "http":
+        clients = [_Http("127.0.0.1", port) for _ in range(conns)]
+        await asyncio.gather(*(c.open() for c in clients))
+        warm = time.perf_counter() + warmup
+        await asyncio.gather(*(_http_worker(c, warm, []) for c in clients))
+        started = time.perf_counter()
+        await asyncio.gather(*(_http_worker(c, started + seconds, latencies) for c in clients))
+        duration = time.perf_counter() - started
+        await asyncio.gather(*(c.close() for c in clients))
+        return _summary(latencies, duration)
+    path = "/ws/bare/" if kind == "bare" else "/ws/hyper/"
+    sockets = [
+        await connect(f"ws://127.0.0.1:{port}{path}", origin=origin, max_queue=None)  # type: ignore[arg-type]
+        for _ in range(conns)
+    ]
+    args = data or {}
+    warm = time.perf_counter() + warmup
+    await asyncio.gather(*(_ws_worker(ws, action, args, warm, []) for ws in sockets))
+    started = time.perf_counter()
+    await asyncio.gather(*(_ws_worker(ws, action, args, started + seconds, latencies) for ws in sockets))
+    duration = time.perf_counter() - started
+    await asyncio.gather(*(ws.close() for ws in sockets))
+    return _summary(latencies, duration)
+
+
+async def idle(port: int, kind: str, conns: int) -> dict[str, Any]:
+    """Open ``conns`` sockets, say so, and hold them until stdin closes."""
+    origin = f"http://127.0.0.1:{port}"
+    path = "/ws/bare/" if kind == "bare" else "/ws/hyper/"
+    sockets = []
+    for _ in range(conns):
+        sockets.append(await connect(f"ws://127.0.0.1:{port}{path}", origin=origin))  # type: ignore[arg-type]
+    print(json.dumps({"ready": len(sockets)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {"closed": len(sockets)}
+
+
+MODES = {"roundtrip": roundtrip, "idle": idle}
+
+
+def main() -> None:
+    mode, raw = sys.argv[1], sys.argv[2]
+    result = asyncio.run(MODES[mode](**json.loads(raw)))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

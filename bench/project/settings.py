@@ -1,0 +1,38 @@
+"""Settings of the benchmark server: no debug, no database work, a layer chosen by env."""
+
+from __future__ import annotations
+
+import os
+
+SECRET_KEY = "bench-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "channels",
+    "hyperchannels",
+]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]  # sets Content-Length, as sites do
+ROOT_URLCONF = "bench.project.urls"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+TEMPLATES: list[dict[str, object]] = []
+USE_TZ = True
+_layer = os.environ.get("BENCH_LAYER", "memory")
+_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+if _layer == "core":
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis]}}
+    }
+elif _layer == "pubsub":
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [_redis]}}
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels": {"level": "WARNING"}},
+}

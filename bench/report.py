@@ -1,0 +1,136 @@
+"""Ratios, the printed table, ``bench/results.json`` and the table in ``docs/performance.md``."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def bundle_size() -> dict[str, Any]:
+    """Minified (esbuild) and gzipped size of the client, as shipped."""
+    source = ROOT / "js" / "src" / "hyperchannels.js"
+    esbuild = ROOT / "js" / "node_modules" / ".bin" / "esbuild"
+    if not source.exists() or not esbuild.exists():
+        return {"error": "js/src/hyperchannels.js or esbuild (cd js && npm ci) missing"}
+    minified = subprocess.run(
+        [str(esbuild), str(source), "--minify", "--format=esm"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return {
+        "source_bytes": source.stat().st_size,
+        "minified_bytes": len(minified),
+        "gzip_bytes": len(gzip.compress(minified, compresslevel=9)),
+    }
+
+
+def _throughput(results: dict[str, Any], contender: str, conns: int) -> float:
+    for row in results["roundtrip"]:
+        if row["contender"] == contender and row["conns"] == conns:
+            return float(row["throughput"])
+    return 0.0
+
+
+def ratios(results: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"roundtrip": {}}
+    for conns in sorted({row["conns"] for row in results["roundtrip"]}):
+        hyper = _throughput(results, "hyper", conns)
+        bare = _throughput(results, "bare", conns)
+        http = _throughput(results, "http", conns)
+        out["roundtrip"][str(conns)] = {
+            "hyper_vs_bare": hyper / bare if bare else None,
+            "hyper_vs_http": hyper / http if http else None,
+        }
+    memory = results.get("memory", {})
+    if "hyper" in memory and "bare" in memory and memory["bare"]["bytes_per_socket"] > 0:
+        out["memory_hyper_vs_bare"] = memory["hyper"]["bytes_per_socket"] / memory["bare"]["bytes_per_socket"]
+    for layer, fan in results.get("fanout", {}).items():
+        out.setdefault("fanout", {})[layer] = {
+            str(row["sockets"]): row["hyper_seconds"] / row["bare_seconds"] if row["bare_seconds"] else None
+            for row in fan
+        }
+    return out
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        f"Machine: {results['machine']['cores']} cores, Python {results['machine']['python']}"
+        + (" (quick run)" if results.get("quick") else ""),
+        "",
+        "Action round trip (one Toast + end), sequential per socket, one daphne:",
+        "",
+        "| sockets | contender | actions/s | p50 ms | p99 ms |",
+        "| ---: | --- | ---: | ---: | ---: |",
+    ]
+    for row in results["roundtrip"]:
+        lines.append(
+            f"| {row['conns']} | {row['contender']} | {row['throughput']:.0f} | "
+            f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} |"
+        )
+    lines += ["", "| sockets | hyper / bare | hyper / HTTP |", "| ---: | ---: | ---: |"]
+    for conns, r in results["ratios"]["roundtrip"].items():
+        lines.append(f"| {conns} | {_fmt(r['hyper_vs_bare'])} x | {_fmt(r['hyper_vs_http'])} x |")
+    sync = results.get("sync_parallel")
+    if sync:
+        lines += [
+            "",
+            f"Sync action sleeping 50 ms on {sync['conns']} sockets: {sync['throughput']:.0f} actions/s "
+            f"(one shared thread would cap it at {sync['serial_throughput']:.0f}/s).",
+        ]
+    for layer, fan in results.get("fanout", {}).items():
+        lines += [
+            "",
+            f"Broadcast fan-out on `{layer}` (time until every socket has every message):",
+            "",
+            "| sockets | messages | hyperchannels s | bare group_send s | ratio |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for row in fan:
+            ratio = row["hyper_seconds"] / row["bare_seconds"] if row["bare_seconds"] else None
+            lines.append(
+                f"| {row['sockets']} | {row['messages']} | {row['hyper_seconds']:.3f} | "
+                f"{row['bare_seconds']:.3f} | {_fmt(ratio)} |"
+            )
+    memory = results.get("memory")
+    if memory:
+        lines += [
+            "",
+            f"Memory of {memory['conns']} idle sockets in one daphne worker:",
+            "",
+            "| consumer | KiB per socket |",
+            "| --- | ---: |",
+        ]
+        for kind in ("hyper", "bare"):
+            lines.append(f"| {kind} | {memory[kind]['bytes_per_socket'] / 1024:.1f} |")
+        lines.append(f"| ratio | {_fmt(results['ratios'].get('memory_hyper_vs_bare'))} x |")
+    bundle = results.get("bundle", {})
+    if "gzip_bytes" in bundle:
+        lines += [
+            "",
+            f"Client bundle: {bundle['source_bytes']} B source, {bundle['minified_bytes']} B "
+            f"minified, {bundle['gzip_bytes']} B minified+gzipped.",
+        ]
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    if not DOC.exists():
+        return
+    text = DOC.read_text()
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        DOC.write_text(f"{head}{BEGIN}\n{table(results)}\n{END}{tail}")
