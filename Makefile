@@ -38,7 +38,7 @@ test-js: $(JS_STAMP)
 	cd js && npm test
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check hyperchannels tests consumers
+	$(VENV)/bin/ruff check hyperchannels tests consumers bench
 	$(VENV)/bin/mypy
 
 bench: $(STAMP) $(JS_STAMP) system-deps

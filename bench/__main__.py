@@ -102,26 +102,23 @@ def bench_memory(conns: int) -> dict[str, Any]:
             run_load("roundtrip", port=server.port, kind=kind, conns=1, seconds=0.2, warmup=0.1)
             time.sleep(0.3)
             before = rss_kib(server.process.pid)
-            holder = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.load",
-                    "idle",
-                    json.dumps({"port": server.port, "kind": kind, "conns": conns}),
-                ],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-            )
-            assert holder.stdout is not None and holder.stdin is not None
-            ready = json.loads(holder.stdout.readline())
-            time.sleep(1.0)
-            after = rss_kib(server.process.pid)
-            holder.stdin.close()
-            holder.wait(60)
+            command = [
+                sys.executable,
+                "-m",
+                "bench.load",
+                "idle",
+                json.dumps({"port": server.port, "kind": kind, "conns": conns}),
+            ]
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            with subprocess.Popen(
+                command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+            ) as holder:
+                assert holder.stdout is not None and holder.stdin is not None
+                ready = json.loads(holder.stdout.readline())
+                time.sleep(1.0)
+                after = rss_kib(server.process.pid)
+                holder.stdin.close()
+                holder.wait(60)
         per_socket = (after - before) * 1024 / ready["ready"]
         results[kind] = {"rss_before_kib": before, "rss_after_kib": after, "bytes_per_socket": per_socket}
         print(

@@ -1,0 +1,18 @@
+"""A tiny run of the benchmark code, so it cannot rot (no timing is asserted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.__main__ import main
+
+pytestmark = pytest.mark.daphne
+
+
+def test_bench_quick_run_measures_every_contender(capsys: pytest.CaptureFixture[str]) -> None:
+    results = main(["--quick", "--no-write", "--seconds", "0.2"])
+    contenders = {row["contender"] for row in results["roundtrip"]}
+    assert contenders == {"hyper", "bare", "http", "hyper-sync"}
+    assert all(row["count"] > 0 for row in results["roundtrip"])
+    assert results["memory"]["hyper"]["rss_after_kib"] > 0
+    assert "| sockets | hyper / bare | hyper / HTTP |" in capsys.readouterr().out
