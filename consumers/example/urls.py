@@ -1,7 +1,6 @@
+from demo import views
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path
-
-from demo import views
 
 urlpatterns = [
     path("", views.index, name="index"),
