@@ -12,6 +12,7 @@ DEFAULTS: dict[str, Any] = {
     "USER_GROUPS": True,
     "STREAM_MAX_AGE": None,
     "SYNC_THREADS": 32,
+    "BROADCAST_TIMEOUT": 5.0,
 }
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Iterable
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import aclosing, suppress
 from types import MethodType
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
 from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
@@ -25,10 +27,12 @@ from .broadcast import PUSH_MESSAGE_TYPE, user_group
 from .conf import get_setting
 from .exceptions import ProtocolError, UnsupportedReturn
 from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_frame
+from .layerlink import LayerLink
 from .normalise import Invocation, normalise
 from .origin import origin_allowed
 from .request import build_request
 from .streams import unsign_stream
+from .types import Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
 
@@ -161,6 +165,21 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 logger.warning("Could not leave group %r on disconnect", name, exc_info=True)
 
     # Channels plumbing --------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Channels' own __call__, but layer messages come through a LayerLink, so an outage
+        # of the layer (Redis down) doesn't end the consumer and close the socket.
+        self.scope = scope
+        self.base_send = send
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources: list[Callable[[], Awaitable[dict[str, Any]]]] = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            link = LayerLink(self.channel_layer, self.channel_name, lambda: self._joined | self._streams)
+            self.channel_receive = link.receive
+            sources.append(link.receive)
+        with suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Unlike Channels' dispatch, no hop to a thread per message: database hygiene is

@@ -19,3 +19,9 @@ Scope: TypeAlias = MutableMapping[str, Any]
 
 RenderBlock: TypeAlias = Callable[[str, dict[str, Any]], Awaitable[str]]
 """Renders one block of the consumer's template with a context, off the event loop."""
+
+Receive: TypeAlias = Callable[[], Awaitable[dict[str, Any]]]
+"""The ASGI ``receive`` callable."""
+
+Send: TypeAlias = Callable[[dict[str, Any]], Awaitable[None]]
+"""The ASGI ``send`` callable."""
