@@ -1,0 +1,42 @@
+"""Consumers for the broadcast tests: a room per URL, and actions that broadcast."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from hyperchannels import HTML, Signal, Toast, action
+from hyperchannels.broadcast import abroadcast, broadcast
+from hyperchannels.consumers import HyperConsumer
+
+
+class RoomConsumer(HyperConsumer):
+    def room(self) -> str:
+        return f"room-{self.scope['url_route']['kwargs']['room']}"
+
+    async def get_groups(self) -> list[str]:
+        return [self.room()]
+
+    @action
+    async def shout(self, request: HttpRequest, text: str, everyone: bool = False) -> Toast:
+        """Everyone in the room but me (or everyone)."""
+        exclude = None if everyone else self.channel_name
+        await abroadcast(self.room(), Toast(text), Signal("last", text), exclude=exclude)
+        return Toast("sent")
+
+    @action
+    def shout_sync(self, request: HttpRequest, text: str) -> Toast:
+        """The sync API from a sync action (a worker thread of the running loop)."""
+        broadcast(
+            self.room(), HTML(f"<li>{text}</li>", target="#log", swap="append"), exclude=self.channel_name
+        )
+        return Toast("sent")
+
+    @action
+    def ping(self, request: HttpRequest) -> Toast:
+        return Toast("pong")
+
+    @action
+    async def whoami(self, request: HttpRequest) -> Any:
+        return Signal("channel", self.channel_name)

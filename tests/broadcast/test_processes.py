@@ -1,0 +1,178 @@
+"""Broadcasts across real daphne processes sharing Redis, idle sockets, and Redis outages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.redis_server import PrivateRedis
+from tests.servers import ROOT, DaphneProcess
+
+pytestmark = pytest.mark.daphne
+
+APP = "tests.broadcast.asgi:application"
+SETTINGS = "tests.broadcast.settings"
+
+
+def worker(kind: str, redis_url: str | None, prefix: str) -> DaphneProcess:
+    env = {"HYPER_TEST_LAYER": kind, "HYPER_TEST_PREFIX": prefix}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return DaphneProcess(APP, SETTINGS, env=env)
+
+
+async def open_socket(server: DaphneProcess, room: str) -> ClientConnection:
+    return await connect(f"{server.ws_url}/ws/room/{room}/", origin=server.http_url)  # type: ignore[arg-type]
+
+
+async def next_frame(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return frame
+
+
+async def nothing_within(ws: ClientConnection, seconds: float) -> bool:
+    try:
+        await asyncio.wait_for(ws.recv(), seconds)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def call(ws: ClientConnection, name: str, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    invocation = uuid.uuid4().hex[:8]
+    await ws.send(json.dumps({"type": "action", "id": invocation, "name": name, "data": data or {}}))
+    frames = []
+    while True:
+        frame = await next_frame(ws)
+        assert frame.get("id") == invocation, frame
+        frames.append(frame)
+        if frame["event"] in ("end", "error", "redirect"):
+            return frames
+
+
+def broadcast_from_another_process(kind: str, redis_url: str, prefix: str, group: str, text: str) -> str:
+    """A plain Python process (no daphne, no loop of ours) calling the sync ``broadcast``."""
+    script = (
+        "import django; django.setup()\n"
+        "from hyperchannels import Toast\n"
+        "from hyperchannels.broadcast import broadcast\n"
+        f"print(broadcast({group!r}, Toast({text!r})))\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "HYPER_TEST_LAYER": kind,
+        "REDIS_URL": redis_url,
+        "HYPER_TEST_PREFIX": prefix,
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return result.stdout
+
+
+@pytest.fixture(params=["core", "pubsub"])
+def two_workers(
+    request: pytest.FixtureRequest, redis_url: str
+) -> Iterator[tuple[str, str, DaphneProcess, DaphneProcess]]:
+    kind: str = request.param
+    prefix = f"hyperproc-{uuid.uuid4().hex[:8]}"
+    a, b = worker(kind, redis_url, prefix), worker(kind, redis_url, prefix)
+    with a, b:
+        yield kind, prefix, a, b
+
+
+async def test_broadcast_crosses_daphne_processes_and_survives_a_worker_restart(
+    two_workers: tuple[str, str, DaphneProcess, DaphneProcess], redis_url: str
+) -> None:
+    kind, prefix, a, b = two_workers
+    sender, on_a = await open_socket(a, "p"), await open_socket(a, "p")
+    on_b = await open_socket(b, "p")
+    # From an action on worker A, everyone but the sender, on both workers.
+    assert (await call(sender, "shout", {"text": "hello"}))[0]["data"] == {"value": "sent"}
+    for ws in (on_a, on_b):
+        assert await next_frame(ws) == {"event": "toast", "data": {"value": "hello"}}
+        assert await next_frame(ws) == {"event": "patch_signals", "data": {"last": "hello"}}
+    assert await nothing_within(sender, 0.5)
+    # From a separate plain Python process: everyone.
+    await asyncio.to_thread(broadcast_from_another_process, kind, redis_url, prefix, "room-p", "cron")
+    for ws in (sender, on_a, on_b):
+        assert await next_frame(ws) == {"event": "toast", "data": {"value": "cron"}}
+    # Worker B restarts: its old socket is gone, a new one receives again.
+    await asyncio.to_thread(b.restart)
+    fresh = await open_socket(b, "p")
+    await call(sender, "shout", {"text": "again"})
+    assert await next_frame(fresh) == {"event": "toast", "data": {"value": "again"}}
+    assert await next_frame(on_a) == {"event": "toast", "data": {"value": "again"}}
+    for ws in (sender, on_a, fresh):
+        await ws.close()
+
+
+async def test_idle_sockets_still_receive_after_15_seconds_on_every_layer(redis_url: str) -> None:
+    prefix = f"hyperidle-{uuid.uuid4().hex[:8]}"
+    servers = [worker(kind, redis_url, prefix) for kind in ("memory", "core", "pubsub")]
+    for server in servers:
+        server.start()
+    try:
+        idle = [await open_socket(s, "idle") for s in servers]
+        await asyncio.sleep(15.5)
+        for server, ws in zip(servers, idle, strict=True):
+            talker = await open_socket(server, "idle")
+            await call(talker, "shout", {"text": "wake up"})
+            assert await next_frame(ws) == {"event": "toast", "data": {"value": "wake up"}}, server.extra_env
+            await talker.close()
+            await ws.close()
+        for server in servers:
+            assert "TimeoutError" not in server.log(), server.log()
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def test_redis_outage_keeps_sockets_open_and_recovers(private_redis: PrivateRedis) -> None:
+    prefix = f"hyperfault-{uuid.uuid4().hex[:8]}"
+    with worker("core", private_redis.url, prefix) as server:
+        listener, talker = await open_socket(server, "f"), await open_socket(server, "f")
+        await call(talker, "shout", {"text": "before"})
+        assert (await next_frame(listener))["data"] == {"value": "before"}
+        await next_frame(listener)
+
+        await asyncio.to_thread(private_redis.stop)
+        await asyncio.sleep(1.0)
+        # Sockets stay open; actions that don't touch the layer keep working.
+        assert (await call(listener, "ping"))[0]["data"] == {"value": "pong"}
+        # A broadcast fails with a clear, bounded error (no hang, no silent loss).
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="BroadcastError"):
+            await asyncio.to_thread(
+                broadcast_from_another_process, "core", private_redis.url, prefix, "room-f", "lost"
+            )
+        assert time.monotonic() - started < 30
+        frames = await call(talker, "shout", {"text": "down"})
+        assert frames[-1]["event"] == "error" and frames[-1]["data"]["status"] == 500
+
+        await asyncio.to_thread(private_redis.start)
+        deadline = time.monotonic() + 20
+        while True:  # the sockets rejoin their groups once the layer answers again
+            await asyncio.to_thread(
+                broadcast_from_another_process, "core", private_redis.url, prefix, "room-f", "after"
+            )
+            if not await nothing_within(listener, 1.0):
+                break
+            assert time.monotonic() < deadline, server.log()
+        assert (await call(listener, "ping"))[0]["data"] == {"value": "pong"}
+        await listener.close()
+        await talker.close()
