@@ -128,6 +128,77 @@ def bench_memory(conns: int) -> dict[str, Any]:
     return results
 
 
+def _spawn(mode: str, env: dict[str, str], **args: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.load", mode, json.dumps(args)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _line(process: subprocess.Popen[str]) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"bench.load exited early with {process.wait()}")
+    result: dict[str, Any] = json.loads(line)
+    return result
+
+
+def _go(process: subprocess.Popen[str]) -> None:
+    assert process.stdin is not None
+    process.stdin.write("go\n")
+    process.stdin.flush()
+
+
+def fanout_once(ports: list[int], env: dict[str, str], kind: str, sockets: int, messages: int) -> float:
+    """Seconds from the first send until every socket has every message."""
+    with (
+        _spawn("send", env, kind=kind, messages=messages) as sender,
+        _spawn("fanout", env, ports=ports, kind=kind, sockets=sockets, messages=messages) as loader,
+    ):
+        _line(sender)
+        _line(loader)
+        _go(sender)
+        started = _line(sender)["started"]
+        _go(loader)
+        finished = _line(loader)["finished"]
+        for process in (sender, loader):
+            assert process.stdin is not None
+            process.stdin.close()
+            process.wait(60)
+    return float(finished - started)
+
+
+def bench_fanout(layers: list[str], sizes: list[int], messages: int, redis_url: str) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for layer in layers:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "BENCH_LAYER": layer,
+            "REDIS_URL": redis_url,
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+        }
+        rows = []
+        with DaphneProcess(APP, SETTINGS, env=env) as a, DaphneProcess(APP, SETTINGS, env=env) as b:
+            for sockets in sizes:
+                row = {"sockets": sockets, "messages": messages}
+                for kind in ("hyper", "bare"):
+                    row[f"{kind}_seconds"] = fanout_once([a.port, b.port], env, kind, sockets, messages)
+                rows.append(row)
+                print(
+                    f"  fanout {layer:<6} {sockets:>5} sockets x {messages} msgs: "
+                    f"hyper {row['hyper_seconds']:.3f}s bare {row['bare_seconds']:.3f}s",
+                    flush=True,
+                )
+        results[layer] = rows
+    return results
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny run: checks the bench code works")
@@ -149,6 +220,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sync_parallel": bench_sync_parallel(4 if args.quick else 16, seconds),
         "memory": bench_memory(idle),
     }
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    sizes = [20] if args.quick else [100, 1000, 5000]
+    results["fanout"] = bench_fanout(["core", "pubsub"], sizes, 3 if args.quick else 10, redis_url)
     results["bundle"] = report.bundle_size()
     results["ratios"] = report.ratios(results)
     print(report.table(results), flush=True)

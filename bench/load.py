@@ -145,12 +145,99 @@ async def idle(port: int, kind: str, conns: int) -> dict[str, Any]:
     return {"closed": len(sockets)}
 
 
-MODES = {"roundtrip": roundtrip, "idle": idle}
+async def fanout(ports: list[int], kind: str, sockets: int, messages: int) -> dict[str, Any]:
+    """Spread ``sockets`` over the workers, say ready, then time until all have every message.
+
+    Prints ``{"ready": n}`` once connected and reads one line (the go) from stdin; the end time
+    is wall-clock so the orchestrator can subtract the sender's start time.
+    """
+    path = "/ws/bare/" if kind == "bare" else "/ws/hyper/"
+    conns: list[ClientConnection] = []
+    batch = 100
+    for start in range(0, sockets, batch):
+        conns += await asyncio.gather(
+            *(
+                connect(
+                    f"ws://127.0.0.1:{ports[i % len(ports)]}{path}",  # type: ignore[arg-type]
+                    origin=f"http://127.0.0.1:{ports[i % len(ports)]}",
+                    max_queue=None,
+                )
+                for i in range(start, min(start + batch, sockets))
+            )
+        )
+    await asyncio.sleep(0.5)  # let every group_add land
+    print(json.dumps({"ready": len(conns)}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+    async def drain(ws: ClientConnection) -> None:
+        for _ in range(messages):
+            await ws.recv()
+
+    await asyncio.wait_for(asyncio.gather(*(drain(ws) for ws in conns)), 300)
+    finished = time.time()
+    await asyncio.gather(*(ws.close() for ws in conns), return_exceptions=True)
+    return {"finished": finished, "sockets": len(conns)}
+
+
+def _send_bare(group: str, messages: int) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from hyperchannels.protocol import encode_frame
+
+    layer = get_channel_layer()
+
+    async def run() -> None:
+        for i in range(messages):
+            text = encode_frame("toast", {"value": i})
+            await layer.group_send(group, {"type": "bench.push", "text": text})
+
+    async_to_sync(run)()
+
+
+def _send_hyper(group: str, messages: int) -> None:
+    from asgiref.sync import async_to_sync
+
+    from hyperchannels import Toast
+    from hyperchannels.broadcast import abroadcast
+
+    async def run() -> None:
+        for i in range(messages):
+            await abroadcast(group, Toast(i))
+
+    async_to_sync(run)()
+
+
+def send(kind: str, messages: int) -> dict[str, Any]:
+    """Set up Django and the layer, say ready, wait for the go line, send, report the start."""
+    import django
+
+    django.setup()
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    async_to_sync(layer.group_send)("bench-warmup", {"type": "noop"})  # connect to Redis first
+    print(json.dumps({"ready": True}), flush=True)
+    sys.stdin.readline()
+    started = time.time()
+    if kind == "bare":
+        _send_bare("bench-bare", messages)
+    else:
+        _send_hyper("bench", messages)
+    return {"started": started, "sent_seconds": time.time() - started}
+
+
+MODES = {"roundtrip": roundtrip, "idle": idle, "fanout": fanout}
+SYNC_MODES = {"send": send}
 
 
 def main() -> None:
     mode, raw = sys.argv[1], sys.argv[2]
-    result = asyncio.run(MODES[mode](**json.loads(raw)))
+    if mode in SYNC_MODES:
+        result = SYNC_MODES[mode](**json.loads(raw))
+    else:
+        result = asyncio.run(MODES[mode](**json.loads(raw)))
     print(json.dumps(result), flush=True)
 
 
