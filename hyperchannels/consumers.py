@@ -37,6 +37,7 @@ from .types import Receive, Scope, Send
 logger = logging.getLogger("hyperchannels")
 
 ORIGIN_REFUSED_CLOSE_CODE = 4403
+CONNECT_FAILED_CLOSE_CODE = 1011
 
 
 def _error_of(exc: BaseException) -> tuple[int, str] | None:
@@ -201,6 +202,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.accept()
         except DenyConnection:
             await self.close()
+        except Exception:
+            # e.g. the layer is down and the groups can't be joined: refuse this socket only.
+            logger.exception(
+                "%s could not open a socket on %s", type(self).__qualname__, self.scope.get("path")
+            )
+            await self.close(CONNECT_FAILED_CLOSE_CODE)
 
     async def connect(self) -> None:
         """Join the groups, then accept; override to refuse (``close()``) or add checks."""

@@ -54,12 +54,9 @@ DATABASES = {
 }
 REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
+    from hyperchannels.layers import redis_channel_layer
+
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, layer="pubsub")}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STATIC_URL = "/static/"

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
 
 from tests.redis_server import PrivateRedis
 from tests.servers import ROOT, DaphneProcess
@@ -163,6 +164,10 @@ async def test_redis_outage_keeps_sockets_open_and_recovers(private_redis: Priva
         assert time.monotonic() - started < 30
         frames = await call(talker, "shout", {"text": "down"})
         assert frames[-1]["event"] == "error" and frames[-1]["data"]["status"] == 500
+        # A new socket can't join its groups: its handshake alone is refused.
+        with pytest.raises(InvalidStatus):
+            await open_socket(server, "f")
+        assert "Exception inside application" not in server.log()
 
         await asyncio.to_thread(private_redis.start)
         deadline = time.monotonic() + 20

@@ -28,8 +28,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     log = Path(tmp_path_factory.getbasetemp()) / "demo.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            ["make", "--no-print-directory", "demo"], cwd=ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            ["make", "--no-print-directory", "demo"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_for_port(port, timeout=120)
