@@ -1,0 +1,50 @@
+"""Real Chromium (Debian's, driven by Playwright for Python) against a real daphne."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.servers import DaphneProcess
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[DaphneProcess]:
+    with DaphneProcess("tests.browser.asgi:application", "tests.browser.settings") as process:
+        yield process
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+def open_page(context: Any, server: DaphneProcess, path: str = "/") -> Any:
+    page = context.new_page()
+    page.goto(server.http_url + path)
+    page.evaluate("window.hyperReady")
+    return page
