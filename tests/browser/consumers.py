@@ -33,6 +33,10 @@ class PageConsumer(HyperConsumer):
         return HTML(content, target=target, swap=swap)
 
     @action
+    async def transition(self, request: HttpRequest) -> HTML:
+        return HTML("<li>viewed</li>", target="#list", swap="inner", transition=True)
+
+    @action
     async def strict(self, request: HttpRequest) -> HTML:
         return HTML("<p>x</p>", target="#missing", strict_targets=True)
 

@@ -70,6 +70,18 @@ def test_delete_strict_targets_and_streamed_progress(context: Any, server: Daphn
     assert page.evaluate("window.seen") == [25, 50, 75, 100]
 
 
+def test_view_transition_swap(context: Any, server: DaphneProcess) -> None:
+    page = open_page(context, server)
+    page.evaluate("""() => {
+      const original = document.startViewTransition.bind(document);
+      window.transitions = 0;
+      document.startViewTransition = (cb) => { window.transitions++; return original(cb); };
+    }""")
+    call(page, "transition")
+    assert page.text_content("#list") == "viewed"
+    assert page.evaluate("window.transitions") == 1
+
+
 def test_events_toast_history_and_load_js(context: Any, server: DaphneProcess) -> None:
     page = open_page(context, server)
     call(page, "events")

@@ -119,3 +119,10 @@ def test_checks_report_two_actions_with_one_name() -> None:
     messages = [m for m in run_checks() if m.id == "hyperchannels.E001"]
     assert any(m.obj is Clash and "'save'" in m.msg for m in messages)
     del Clash
+
+
+def test_hyperchannels_script_tag_loads_the_shipped_module() -> None:
+    from django.template import engines
+
+    html = engines["django"].from_string("{% load hyperchannels %}{% hyperchannels_script %}").render({})
+    assert html == '<script type="module" src="/static/hyperchannels/hyperchannels.js"></script>'
