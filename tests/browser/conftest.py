@@ -20,8 +20,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[Any]:
+    # Module scope: Playwright's sync API runs an event loop of its own in this thread while
+    # it is open, which must be gone before the next module's asyncio tests run.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
