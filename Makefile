@@ -23,9 +23,7 @@ system-deps:
 	./scripts/install-system-deps
 
 demo: $(STAMP)
-	$(PY) consumers/manage.py migrate --noinput
-	$(PY) consumers/manage.py demo_setup
-	cd consumers && ../$(PY) -m daphne -b 127.0.0.1 -p $${PORT:-8000} example.asgi:application
+	PY=../$(PY) ./consumers/run-demo
 
 test: $(STAMP) $(JS_STAMP) system-deps lint
 	$(PY) -m pytest

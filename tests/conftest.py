@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,6 +18,19 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI=true and {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A running Redis: REDIS_URL, else 127.0.0.1:6379, else a private redis-server."""
+    from tests.redis_server import shared_redis_url
+
+    url, private = shared_redis_url()
+    require(url is not None, "no Redis: set REDIS_URL, run one on 6379, or install redis-server")
+    assert url is not None
+    yield url
+    if private is not None:
+        private.__exit__()
 
 
 @pytest.fixture(scope="session")

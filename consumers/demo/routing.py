@@ -1,7 +1,9 @@
 from django.urls import path
 
-from .consumers import CounterConsumer
+from .board import BoardConsumer
+from .home import HomeConsumer
 
 websocket_urlpatterns = [
-    path("ws/counter/", CounterConsumer.as_asgi()),
+    path("ws/board/<slug:slug>/", BoardConsumer.as_asgi()),
+    path("ws/home/", HomeConsumer.as_asgi()),
 ]

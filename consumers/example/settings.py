@@ -56,7 +56,11 @@ REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
     from hyperchannels.layers import redis_channel_layer
 
-    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, layer="pubsub")}
+    CHANNEL_LAYERS = {
+        "default": redis_channel_layer(
+            REDIS_URL, layer="pubsub", prefix=os.environ.get("CHANNEL_PREFIX", "asgi")
+        )
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STATIC_URL = "/static/"

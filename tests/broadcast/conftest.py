@@ -13,19 +13,9 @@ from django.test import override_settings
 
 from hyperchannels.layers import redis_channel_layer
 from tests.conftest import require
-from tests.redis_server import PrivateRedis, shared_redis_url
+from tests.redis_server import PrivateRedis
 
 LAYERS = ["memory", "core", "pubsub"]
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    url, private = shared_redis_url()
-    require(url is not None, "no Redis: set REDIS_URL, run one on 6379, or install redis-server")
-    assert url is not None
-    yield url
-    if private is not None:
-        private.__exit__()
 
 
 @pytest.fixture

@@ -45,17 +45,26 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         process.wait(20)
 
 
-def test_demo_serves_its_page(demo: int) -> None:
-    with urllib.request.urlopen(f"http://127.0.0.1:{demo}/", timeout=10) as response:
+def test_demo_serves_its_pages(demo: int) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo}/board/welcome/", timeout=10) as response:
         page = response.read().decode()
     assert response.status == 200
-    assert "/static/hyperchannels/hyperchannels.js" in page
+    assert "/static/hyperchannels/hyperchannels.js" in page and 'id="cards"' in page
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo}/static/hyperchannels/hyperchannels.js") as script:
+        assert b"export function connect" in script.read()
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo}/", timeout=10) as response:
+        assert "/accounts/login/" in response.url  # home needs a signed-in user
 
 
 async def test_demo_socket_answers_an_action(demo: int) -> None:
     origin = f"http://127.0.0.1:{demo}"
-    async with connect(f"ws://127.0.0.1:{demo}/ws/counter/", origin=origin) as ws:  # type: ignore[arg-type]
-        await ws.send(json.dumps({"type": "action", "id": "1", "name": "increment", "data": {"by": 2}}))
-        frames = [json.loads(await ws.recv()) for _ in range(4)]
-    assert [f["event"] for f in frames] == ["patch_html", "patch_signals", "toast", "end"]
-    assert frames[1]["data"]["count"] >= 2
+    async with connect(f"ws://127.0.0.1:{demo}/ws/board/readme/", origin=origin) as ws:  # type: ignore[arg-type]
+        await ws.send(
+            json.dumps({"type": "action", "id": "1", "name": "add", "data": {"title": "From a test"}})
+        )
+        frames = []
+        while not frames or frames[-1].get("id") != "1" or frames[-1]["event"] != "end":
+            frames.append(json.loads(await ws.recv()))
+    replies = [f for f in frames if f.get("id") == "1"]
+    assert [f["event"] for f in replies] == ["patch_html", "patch_html", "patch_html", "end"]
+    assert "From a test" in replies[1]["data"]["content"]

@@ -1,0 +1,152 @@
+"""The collaborative board: cards in the database, patched into every browser on the board."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.db.models import Max
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from hyperchannels import HTML, Delete, Signal, action
+from hyperchannels.broadcast import abroadcast, broadcast
+from hyperchannels.consumers import HyperConsumer
+
+from .models import TITLE_MAX, Board, Card, Presence
+from .preferences import PreferencesActions
+
+logger = logging.getLogger("hyperchannels")
+
+
+def card_html(card: Card) -> str:
+    return render_to_string("demo/_card.html", {"card": card})
+
+
+def cards_html(board: Board) -> str:
+    return render_to_string("demo/_cards.html", {"cards": board.cards.all()})
+
+
+def form_error(message: str = "") -> HTML:
+    """The inline error under the board's form (empty: clear it)."""
+    return HTML(message, target="#form-error", swap="inner")
+
+
+class InvalidInput(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def clean_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise InvalidInput("A card needs a title.")
+    if len(title) > TITLE_MAX:
+        raise InvalidInput(f"A title has at most {TITLE_MAX} characters ({len(title)} given).")
+    return title
+
+
+class BoardConsumer(PreferencesActions, HyperConsumer):
+    """``/ws/board/<slug>/``: every socket on a board is in the board's group."""
+
+    board: Board
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        self.board, _ = await Board.objects.aget_or_create(slug=slug)
+        await super().connect()
+        await Presence.objects.acreate(board=self.board, channel_name=self.channel_name)
+        await self._announce_presence()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "board"):
+            await Presence.objects.filter(channel_name=self.channel_name).adelete()
+            await self._announce_presence()
+
+    async def _announce_presence(self) -> None:
+        count = await Presence.objects.filter(board=self.board).acount()
+        await abroadcast(self.board.group, Signal("present", count))
+
+    def get_groups(self) -> list[str]:
+        return [self.board.group]
+
+    def _card(self, card: int) -> Card:
+        found = Card.objects.filter(pk=card, board=self.board).first()
+        if found is None:
+            raise InvalidInput("No such card on this board.")
+        return found
+
+    def _to_others(self, *items: Any) -> None:
+        broadcast(self.board.group, *items, exclude=self.channel_name)
+
+    def _guarded(self, change: Any) -> list[Any]:
+        try:
+            with transaction.atomic():
+                return [form_error(), *change()]
+        except InvalidInput as invalid:
+            return [form_error(invalid.message)]
+
+    @action
+    def add(self, request: HttpRequest, title: str) -> list[Any]:
+        def change() -> list[Any]:
+            top = self.board.cards.aggregate(top=Max("position"))["top"]
+            card = Card.objects.create(
+                board=self.board, title=clean_title(title), position=0 if top is None else top + 1
+            )
+            patch = HTML(card_html(card), target="#cards", swap="append")
+            self._to_others(patch)
+            logger.info("card %s added to %s", card.pk, self.board.slug)
+            return [patch, HTML(render_to_string("demo/_new_title.html"), target="#new-title")]
+
+        return self._guarded(change)
+
+    @action
+    def edit(self, request: HttpRequest, card: int, title: str) -> list[Any]:
+        def change() -> list[Any]:
+            found = self._card(card)
+            found.title = clean_title(title)
+            found.save(update_fields=["title"])
+            patch = HTML(card_html(found), target=f"#card-{found.pk}")
+            self._to_others(patch)
+            return [patch]
+
+        return self._guarded(change)
+
+    @action
+    def move(self, request: HttpRequest, card: int, direction: str) -> list[Any]:
+        def change() -> list[Any]:
+            if direction not in ("up", "down"):
+                raise InvalidInput("Move a card up or down.")
+            found = self._card(card)
+            cards = list(self.board.cards.select_for_update())
+            index = cards.index(found)
+            other = index - 1 if direction == "up" else index + 1
+            if 0 <= other < len(cards):
+                cards[index], cards[other] = cards[other], cards[index]
+                for position, each in enumerate(cards):
+                    if each.position != position:
+                        each.position = position
+                        each.save(update_fields=["position"])
+            patch = HTML(cards_html(self.board), target="#cards", swap="inner")
+            self._to_others(patch)
+            return [patch]
+
+        return self._guarded(change)
+
+    @action
+    def delete(self, request: HttpRequest, card: int) -> list[Any]:
+        def change() -> list[Any]:
+            found = self._card(card)
+            target = f"#card-{found.pk}"
+            found.delete()
+            self._to_others(Delete(target))
+            return [Delete(target)]
+
+        return self._guarded(change)
+
+    @action
+    async def refresh(self, request: HttpRequest) -> HTML:
+        """The whole list again, e.g. after a reconnect."""
+        return HTML(await sync_to_async(cards_html)(self.board), target="#cards", swap="inner")
