@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from hyperchannels.layers import redis_channel_layer
+
 SECRET_KEY = "bench-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -21,14 +23,9 @@ TEMPLATES: list[dict[str, object]] = []
 USE_TZ = True
 _layer = os.environ.get("BENCH_LAYER", "memory")
 _redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-if _layer == "core":
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [_redis]}}
-    }
-elif _layer == "pubsub":
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {"hosts": [_redis]}}
-    }
+if _layer in ("core", "pubsub"):
+    # The same Redis config for every contender; see hyperchannels.layers for why.
+    CHANNEL_LAYERS = {"default": redis_channel_layer(_redis, layer=_layer)}  # type: ignore[arg-type]
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 LOGGING = {
