@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from contextlib import aclosing, suppress
 from types import MethodType
 from typing import Any, ClassVar
@@ -14,7 +14,6 @@ from channels.consumer import get_handler_name
 from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from channels.utils import await_many_dispatch
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
@@ -105,6 +104,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._joined: set[str] = set()
         self._streams: set[str] = set()
         self._closed = False
+        self._accepted = asyncio.Event()
 
     # Actions ------------------------------------------------------------------------------
 
@@ -168,19 +168,45 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     # Channels plumbing --------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Channels' own __call__, but layer messages come through a LayerLink, so an outage
-        # of the layer (Redis down) doesn't end the consumer and close the socket.
+        # Unlike Channels' __call__, client frames and layer messages each get a loop of their
+        # own (no task and no asyncio.wait per message), and layer messages come through a
+        # LayerLink, so an outage of the layer (Redis down) doesn't close the socket.
         self.scope = scope
         self.base_send = send
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        sources: list[Callable[[], Awaitable[dict[str, Any]]]] = [receive]
+        layer_loop: asyncio.Task[None] | None = None
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             link = LayerLink(self.channel_layer, self.channel_name, lambda: self._joined | self._streams)
             self.channel_receive = link.receive
-            sources.append(link.receive)
-        with suppress(StopConsumer):
-            await await_many_dispatch(sources, self.dispatch)
+            layer_loop = asyncio.create_task(self._dispatch_layer(link.receive))
+        try:
+            with suppress(StopConsumer):
+                while True:
+                    await self.dispatch(await receive())
+        finally:
+            if layer_loop is not None:
+                layer_loop.cancel()
+                with suppress(asyncio.CancelledError):
+                    await layer_loop
+
+    async def _dispatch_layer(self, receive: Receive) -> None:
+        """Layer messages, once the socket is accepted (nothing may be sent before that)."""
+        await self._accepted.wait()
+        while True:
+            message = await receive()
+            try:
+                await self.dispatch(message)
+            except Exception:
+                logger.exception(
+                    "%s could not handle a layer message of type %r",
+                    type(self).__qualname__,
+                    message.get("type"),
+                )
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        await super().accept(subprotocol, headers)
+        self._accepted.set()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Unlike Channels' dispatch, no hop to a thread per message: database hygiene is

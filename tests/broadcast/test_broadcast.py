@@ -249,3 +249,18 @@ async def test_push_command_reaches_a_user(layer: str) -> None:
 def test_push_command_refuses_bad_arguments(args: tuple[str, ...], options: dict[str, Any]) -> None:
     with pytest.raises(CommandError):
         call_command("hyperchannels_push", *args, **options)
+
+
+async def test_a_layer_message_without_handler_is_logged_and_the_socket_stays(
+    layer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from channels.layers import get_channel_layer
+
+    async with socket("/ws/room/h/") as comm:
+        (_, data), _ = await comm.call("whoami")
+        with caplog.at_level("ERROR", logger="hyperchannels"):
+            await get_channel_layer().send(data["channel"], {"type": "no.such.handler"})
+            await abroadcast("room-h", Toast("after"))
+            assert await comm.receive_push() == ("toast", {"value": "after"})
+        assert await comm.call("ping") == [("toast", {"value": "pong"}), ("end", {})]
+    assert any("no.such.handler" in r.getMessage() for r in caplog.records)
