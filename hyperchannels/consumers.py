@@ -29,6 +29,7 @@ from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_fra
 from .layerlink import LayerLink
 from .normalise import Invocation, normalise
 from .origin import origin_allowed
+from .relays import relays_for
 from .request import build_request
 from .streams import unsign_stream
 from .types import Receive, Scope, Send
@@ -105,6 +106,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._streams: set[str] = set()
         self._closed = False
         self._accepted = asyncio.Event()
+        self._early: list[dict[str, Any]] = []
 
     # Actions ------------------------------------------------------------------------------
 
@@ -153,17 +155,24 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if names and self.channel_layer is None:
             raise ImproperlyConfigured("HyperConsumer groups need CHANNEL_LAYERS to be configured")
         for name in names:
-            await self.channel_layer.group_add(name, self.channel_name)
+            await relays_for(self.channel_layer).join(name, self)
             self._joined.add(name)
 
     async def _leave_groups(self) -> None:
         if self.channel_layer is None:
             return
+        relays = relays_for(self.channel_layer)
         for name in self._joined | self._streams:
-            try:
-                await self.channel_layer.group_discard(name, self.channel_name)
-            except Exception:
-                logger.warning("Could not leave group %r on disconnect", name, exc_info=True)
+            await relays.leave(name, self)
+
+    async def relay_deliver(self, message: dict[str, Any]) -> None:
+        """A message of one of this socket's groups, from the process's relay of that group."""
+        if self._closed:
+            return
+        if not self._accepted.is_set():
+            self._early.append(message)  # joined before accepting: sent once accepted
+            return
+        await self.dispatch(message)
 
     # Channels plumbing --------------------------------------------------------------------
 
@@ -177,7 +186,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         layer_loop: asyncio.Task[None] | None = None
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
-            link = LayerLink(self.channel_layer, self.channel_name, lambda: self._joined | self._streams)
+            link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
             self.channel_receive = link.receive
             layer_loop = asyncio.create_task(self._dispatch_layer(link.receive))
         try:
@@ -207,6 +216,9 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)
         self._accepted.set()
+        early, self._early = self._early, []
+        for message in early:
+            await self.dispatch(message)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Unlike Channels' dispatch, no hop to a thread per message: database hygiene is
@@ -345,13 +357,14 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.channel_layer is None:
             logger.error("%s got a stream frame but no channel layer is set", type(self).__qualname__)
             raise FrameError(500, protocol.MESSAGES["500"], frame.id)
+        relays = relays_for(self.channel_layer)
         if frame.type == "subscribe":
-            await self.channel_layer.group_add(group, self.channel_name)
+            await relays.join(group, self)
             self._streams.add(group)
         elif group in self._streams:
             self._streams.discard(group)
             if group not in self._joined:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await relays.leave(group, self)
         await self._send_text(protocol.encode_frame(protocol.END, {}, frame.id))
 
     async def _send_text(self, text: str) -> None:

@@ -26,6 +26,8 @@ _redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 if _layer in ("core", "pubsub"):
     # The same Redis config for every contender; see hyperchannels.layers for why.
     CHANNEL_LAYERS = {"default": redis_channel_layer(_redis, layer=_layer)}  # type: ignore[arg-type]
+    if os.environ.get("BENCH_PLAIN_REDIS"):  # for comparing configs by hand
+        CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [_redis]
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 LOGGING = {

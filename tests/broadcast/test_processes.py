@@ -164,9 +164,11 @@ async def test_redis_outage_keeps_sockets_open_and_recovers(private_redis: Priva
         assert time.monotonic() - started < 30
         frames = await call(talker, "shout", {"text": "down"})
         assert frames[-1]["event"] == "error" and frames[-1]["data"]["status"] == 500
-        # A new socket can't join its groups: its handshake alone is refused.
+        # A new socket whose group this process already relays opens without Redis; one that
+        # needs a group the layer must be told of is refused, alone.
+        late = await open_socket(server, "f")
         with pytest.raises(InvalidStatus):
-            await open_socket(server, "f")
+            await open_socket(server, "new-room")
         assert "Exception inside application" not in server.log()
 
         await asyncio.to_thread(private_redis.start)
@@ -179,5 +181,7 @@ async def test_redis_outage_keeps_sockets_open_and_recovers(private_redis: Priva
                 break
             assert time.monotonic() < deadline, server.log()
         assert (await call(listener, "ping"))[0]["data"] == {"value": "pong"}
+        assert (await next_frame(late))["data"] == {"value": "after"}
+        await late.close()
         await listener.close()
         await talker.close()

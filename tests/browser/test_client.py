@@ -100,7 +100,10 @@ def test_redirect_navigates(context: Any, server: DaphneProcess, replace: bool) 
     page = open_page(context, server)
     before = page.evaluate("history.length")
     with page.expect_navigation():
-        page.evaluate("window.hyper.action('go', {replace: %s})" % ("true" if replace else "false"))
+        # Not awaited in the page: the navigation ends the page's context.
+        page.evaluate(
+            "() => { window.hyper.action('go', {replace: %s}); }" % ("true" if replace else "false")
+        )
     assert page.evaluate("location.pathname") == "/landed/"
     assert page.evaluate("history.length") == (before if replace else before + 1)
 
