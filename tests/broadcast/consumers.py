@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from hyperchannels import HTML, Signal, Toast, action
 from hyperchannels.broadcast import abroadcast, broadcast
 from hyperchannels.consumers import HyperConsumer
+from hyperchannels.protocol import encode_frame
 
 
 class RoomConsumer(HyperConsumer):
@@ -32,6 +33,10 @@ class RoomConsumer(HyperConsumer):
             self.room(), HTML(f"<li>{text}</li>", target="#log", swap="append"), exclude=self.channel_name
         )
         return Toast("sent")
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        """A custom layer handler, as Channels users write them."""
+        await self.send(text_data=encode_frame("toast", {"value": event["text"]}))
 
     @action
     def ping(self, request: HttpRequest) -> Toast:

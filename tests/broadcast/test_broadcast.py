@@ -264,3 +264,30 @@ async def test_a_layer_message_without_handler_is_logged_and_the_socket_stays(
             assert await comm.receive_push() == ("toast", {"value": "after"})
         assert await comm.call("ping") == [("toast", {"value": "pong"}), ("end", {})]
     assert any("no.such.handler" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_process_joins_a_group_once_whatever_its_number_of_sockets() -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    comms = [ActionCommunicator(websocket_app, "/ws/room/once/") for _ in range(5)]
+    for comm in comms:
+        assert (await comm.connect())[0]
+    assert len(layer.groups["room-once"]) == 1  # one relay channel, not five sockets
+    await abroadcast("room-once", Toast("all five"))
+    for comm in comms:
+        assert await comm.receive_push() == ("toast", {"value": "all five"})
+    for comm in comms[:4]:
+        await comm.disconnect()
+    assert len(layer.groups["room-once"]) == 1
+    await comms[4].disconnect()
+    assert "room-once" not in layer.groups or not layer.groups["room-once"]
+
+
+async def test_custom_group_messages_reach_custom_handlers(layer: str) -> None:
+    from channels.layers import get_channel_layer
+
+    async with socket("/ws/room/chat/") as a, socket("/ws/room/chat/") as b:
+        await get_channel_layer().group_send("room-chat", {"type": "chat.message", "text": "hi"})
+        assert await a.receive_push() == ("toast", {"value": "hi"})
+        assert await b.receive_push() == ("toast", {"value": "hi"})
