@@ -14,6 +14,7 @@ import platform
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,7 @@ def bench_fanout(layers: list[str], sizes: list[int], messages: int, redis_url: 
             "BENCH_LAYER": layer,
             "REDIS_URL": redis_url,
             "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
         }
         rows = []
         with DaphneProcess(APP, SETTINGS, env=env) as a, DaphneProcess(APP, SETTINGS, env=env) as b:
@@ -220,7 +222,20 @@ def bench_fanout(layers: list[str], sizes: list[int], messages: int, redis_url: 
                     flush=True,
                 )
         results[layer] = rows
+        _forget_keys(redis_url, env["BENCH_PREFIX"])
     return results
+
+
+def _forget_keys(redis_url: str, prefix: str) -> None:
+    """Delete what a run left in Redis (killed workers leave their group memberships)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -25,7 +25,12 @@ _layer = os.environ.get("BENCH_LAYER", "memory")
 _redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 if _layer in ("core", "pubsub"):
     # The same Redis config for every contender; see hyperchannels.layers for why.
-    CHANNEL_LAYERS = {"default": redis_channel_layer(_redis, layer=_layer)}  # type: ignore[arg-type]
+    # A prefix per run: memberships left by killed workers of earlier runs must not count.
+    CHANNEL_LAYERS = {
+        "default": redis_channel_layer(  # type: ignore[arg-type]
+            _redis, layer=_layer, prefix=os.environ.get("BENCH_PREFIX", "bench")
+        )
+    }
     if os.environ.get("BENCH_PLAIN_REDIS"):  # for comparing configs by hand
         CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [_redis]
 else:
