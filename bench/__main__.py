@@ -56,6 +56,7 @@ CONTENDERS = (
     ("bare", "toast", "bare"),
     ("http", "toast", "http"),
     ("hyper", "sync_toast", "hyper-sync"),
+    ("raw", "toast", "raw-asgi"),
 )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+PATHS = {"hyper": "/ws/hyper/", "bare": "/ws/bare/", "raw": "/ws/raw/"}
+
 
 def _summary(latencies: list[float], duration: float) -> dict[str, Any]:
     latencies.sort()
@@ -117,7 +119,7 @@ async def roundtrip(
         duration = time.perf_counter() - started
         await asyncio.gather(*(c.close() for c in clients))
         return _summary(latencies, duration)
-    path = "/ws/bare/" if kind == "bare" else "/ws/hyper/"
+    path = PATHS[kind]
     sockets = [
         await connect(f"ws://127.0.0.1:{port}{path}", origin=origin, max_queue=None)  # type: ignore[arg-type]
         for _ in range(conns)
@@ -135,7 +137,7 @@ async def roundtrip(
 async def idle(port: int, kind: str, conns: int) -> dict[str, Any]:
     """Open ``conns`` sockets, say so, and hold them until stdin closes."""
     origin = f"http://127.0.0.1:{port}"
-    path = "/ws/bare/" if kind == "bare" else "/ws/hyper/"
+    path = PATHS[kind]
     sockets = []
     for _ in range(conns):
         sockets.append(await connect(f"ws://127.0.0.1:{port}{path}", origin=origin))  # type: ignore[arg-type]
@@ -151,7 +153,7 @@ async def fanout(ports: list[int], kind: str, sockets: int, messages: int) -> di
     Prints ``{"ready": n}`` once connected and reads one line (the go) from stdin; the end time
     is wall-clock so the orchestrator can subtract the sender's start time.
     """
-    path = "/ws/bare/" if kind == "bare" else "/ws/hyper/"
+    path = PATHS[kind]
     conns: list[ClientConnection] = []
     batch = 100
     for start in range(0, sockets, batch):

@@ -45,9 +45,11 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
         hyper = _throughput(results, "hyper", conns)
         bare = _throughput(results, "bare", conns)
         http = _throughput(results, "http", conns)
+        raw = _throughput(results, "raw-asgi", conns)
         out["roundtrip"][str(conns)] = {
             "hyper_vs_bare": hyper / bare if bare else None,
             "hyper_vs_http": hyper / http if http else None,
+            "raw_floor_vs_http": raw / http if http and raw else None,
         }
     memory = results.get("memory", {})
     if "hyper" in memory and "bare" in memory and memory["bare"]["bytes_per_socket"] > 0:
@@ -79,9 +81,16 @@ def table(results: dict[str, Any]) -> str:
             f"| {row['conns']} | {row['contender']} | {row['throughput']:.0f} | "
             f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} |"
         )
-    lines += ["", "| sockets | hyper / bare | hyper / HTTP |", "| ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| sockets | hyper / bare | hyper / HTTP | raw ASGI floor / HTTP |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
     for conns, r in results["ratios"]["roundtrip"].items():
-        lines.append(f"| {conns} | {_fmt(r['hyper_vs_bare'])} x | {_fmt(r['hyper_vs_http'])} x |")
+        lines.append(
+            f"| {conns} | {_fmt(r['hyper_vs_bare'])} x | {_fmt(r['hyper_vs_http'])} x | "
+            f"{_fmt(r.get('raw_floor_vs_http'))} x |"
+        )
     sync = results.get("sync_parallel")
     if sync:
         lines += [
