@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -68,3 +69,54 @@ async def test_demo_socket_answers_an_action(demo: int) -> None:
     replies = [f for f in frames if f.get("id") == "1"]
     assert [f["event"] for f in replies] == ["patch_html", "patch_html", "patch_html", "end"]
     assert "From a test" in replies[1]["data"]["content"]
+
+
+def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: str) -> None:
+    import uuid
+
+    from websockets.sync.client import connect as connect_sync
+
+    port = free_port()
+    while True:  # the second worker takes PORT + 1
+        second = port + 1
+        try:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", second))
+            break
+        except OSError:
+            port = free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "DEMO_DB": str(tmp_path / "db.sqlite3"),
+        "REDIS_URL": redis_url,
+        "CHANNEL_PREFIX": f"demo-{uuid.uuid4().hex[:8]}",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with open(tmp_path / "demo.log", "wb") as out:
+        process = subprocess.Popen(
+            ["make", "--no-print-directory", "demo"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_port(port, timeout=120)
+        wait_for_port(second, timeout=60)
+        board = f"two-{uuid.uuid4().hex[:6]}"
+        with (
+            connect_sync(f"ws://127.0.0.1:{port}/ws/board/{board}/", origin=f"http://127.0.0.1:{port}") as a,
+            connect_sync(
+                f"ws://127.0.0.1:{second}/ws/board/{board}/", origin=f"http://127.0.0.1:{second}"
+            ) as b,
+        ):
+            a.send(json.dumps({"type": "action", "id": "1", "name": "add", "data": {"title": "Across"}}))
+            while True:
+                frame = json.loads(b.recv(timeout=10))
+                if frame["event"] == "patch_html" and "Across" in frame["data"]["content"]:
+                    break
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(20)
