@@ -19,6 +19,19 @@ from tests.servers import ROOT, free_port, wait_for_port
 pytestmark = pytest.mark.daphne
 
 
+def run_demo(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The README's run command, in a process group of its own (so it can be stopped whole)."""
+    with open(log, "wb") as out:
+        return subprocess.Popen(
+            ["make", "--no-print-directory", "demo"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
@@ -27,15 +40,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     env.pop("REDIS_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = Path(tmp_path_factory.getbasetemp()) / "demo.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            ["make", "--no-print-directory", "demo"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = run_demo(env, log)
     try:
         wait_for_port(port, timeout=120)
         yield port
@@ -93,15 +98,7 @@ def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: s
         "CHANNEL_PREFIX": f"demo-{uuid.uuid4().hex[:8]}",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    with open(tmp_path / "demo.log", "wb") as out:
-        process = subprocess.Popen(
-            ["make", "--no-print-directory", "demo"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = run_demo(env, tmp_path / "demo.log")
     try:
         wait_for_port(port, timeout=120)
         wait_for_port(second, timeout=60)
