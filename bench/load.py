@@ -14,6 +14,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from . import driver
+
 PATHS = {"hyper": "/ws/hyper/", "bare": "/ws/bare/", "raw": "/ws/raw/"}
 
 
@@ -34,70 +36,7 @@ def _summary(latencies: list[float], duration: float) -> dict[str, Any]:
     }
 
 
-async def _ws_worker(
-    ws: ClientConnection, name: str, data: dict[str, Any], deadline: float, latencies: list[float]
-) -> None:
-    n = 0
-    while time.perf_counter() < deadline:
-        n += 1
-        frame = json.dumps({"type": "action", "id": str(n), "name": name, "data": data})
-        started = time.perf_counter()
-        await ws.send(frame)
-        while True:  # read until this invocation's terminal frame
-            reply = await ws.recv()
-            if '"end"' in reply or '"error"' in reply:
-                if '"error"' in reply:
-                    raise RuntimeError(f"benchmark action failed: {reply}")
-                break
-        latencies.append(time.perf_counter() - started)
-
-
-class _Http:
-    """A minimal HTTP/1.1 keep-alive client: one connection, one request at a time."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-
-    async def post(self, path: str, body: bytes) -> bytes:
-        self.writer.write(
-            b"POST " + path.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\nContent-Length: "
-            + str(len(body)).encode()
-            + b"\r\nConnection: keep-alive\r\n\r\n"
-            + body
-        )
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = None
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-        if length is None:
-            raise RuntimeError("the benchmark view must send Content-Length")
-        payload = await self.reader.readexactly(length)
-        if status != 200:
-            raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
-        return payload
-
-    async def close(self) -> None:
-        self.writer.close()
-        await self.writer.wait_closed()
-
-
-async def _http_worker(client: _Http, deadline: float, latencies: list[float]) -> None:
-    n = 0
-    while time.perf_counter() < deadline:
-        n += 1
-        body = json.dumps({"type": "action", "id": str(n), "name": "toast", "data": {}}).encode()
-        started = time.perf_counter()
-        await client.post("/action/", body)
-        latencies.append(time.perf_counter() - started)
-
-
-async def roundtrip(
+def roundtrip(
     port: int,
     kind: str,
     conns: int,
@@ -106,31 +45,22 @@ async def roundtrip(
     action: str = "toast",
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``conns`` clients, each invoking sequentially for ``seconds``: throughput and latency."""
-    origin = f"http://127.0.0.1:{port}"
-    latencies: list[float] = []
+    """``conns`` clients, each invoking sequentially for ``seconds``: throughput and latency.
+
+    Runs on the lean raw-socket driver (``bench.driver``) so the client's own cost stays small
+    beside the server's, the same for every contender.
+    """
+    host = "127.0.0.1"
+    clients: list[driver.Conn]
     if kind == "http":
-        clients = [_Http("127.0.0.1", port) for _ in range(conns)]
-        await asyncio.gather(*(c.open() for c in clients))
-        warm = time.perf_counter() + warmup
-        await asyncio.gather(*(_http_worker(c, warm, []) for c in clients))
-        started = time.perf_counter()
-        await asyncio.gather(*(_http_worker(c, started + seconds, latencies) for c in clients))
-        duration = time.perf_counter() - started
-        await asyncio.gather(*(c.close() for c in clients))
-        return _summary(latencies, duration)
-    path = PATHS[kind]
-    sockets = [
-        await connect(f"ws://127.0.0.1:{port}{path}", origin=origin, max_queue=None)  # type: ignore[arg-type]
-        for _ in range(conns)
-    ]
+        clients = [driver.HttpConn(host, port, "/action/") for _ in range(conns)]
+    else:
+        origin = f"http://{host}:{port}"
+        clients = [driver.WebSocketConn(host, port, PATHS[kind], origin) for _ in range(conns)]
     args = data or {}
-    warm = time.perf_counter() + warmup
-    await asyncio.gather(*(_ws_worker(ws, action, args, warm, []) for ws in sockets))
-    started = time.perf_counter()
-    await asyncio.gather(*(_ws_worker(ws, action, args, started + seconds, latencies) for ws in sockets))
-    duration = time.perf_counter() - started
-    await asyncio.gather(*(ws.close() for ws in sockets))
+    driver.drive(clients, action, args, warmup)
+    latencies, duration = driver.drive(clients, action, args, seconds)
+    driver.close(clients)
     return _summary(latencies, duration)
 
 
@@ -230,8 +160,8 @@ def send(kind: str, messages: int) -> dict[str, Any]:
     return {"started": started, "sent_seconds": time.time() - started}
 
 
-MODES = {"roundtrip": roundtrip, "idle": idle, "fanout": fanout}
-SYNC_MODES = {"send": send}
+MODES = {"idle": idle, "fanout": fanout}
+SYNC_MODES = {"send": send, "roundtrip": roundtrip}
 
 
 def main() -> None:

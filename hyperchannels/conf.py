@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
     "MAX_FRAME_BYTES": 1_048_576,
@@ -16,9 +17,26 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+_resolved: dict[str, Any] = {}
+"""Settings already read; every frame reads some, so they are looked up once."""
+
+
 def get_setting(name: str) -> Any:
-    """One setting, read each time so tests can override ``HYPERCHANNELS``."""
+    """One setting; ``override_settings(HYPERCHANNELS=...)`` is seen through ``setting_changed``."""
+    try:
+        return _resolved[name]
+    except KeyError:
+        pass
     if name not in DEFAULTS:
         raise KeyError(f"unknown hyperchannels setting {name!r}")
     configured: dict[str, Any] = getattr(settings, "HYPERCHANNELS", None) or {}
-    return configured.get(name, DEFAULTS[name])
+    value = _resolved[name] = configured.get(name, DEFAULTS[name])
+    return value
+
+
+def _forget_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "HYPERCHANNELS":
+        _resolved.clear()
+
+
+setting_changed.connect(_forget_settings)

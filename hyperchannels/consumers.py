@@ -7,6 +7,7 @@ import inspect
 import logging
 from collections.abc import Iterable
 from contextlib import aclosing, suppress
+from functools import partial
 from types import MethodType
 from typing import Any, ClassVar
 
@@ -27,12 +28,12 @@ from .conf import get_setting
 from .exceptions import ProtocolError, UnsupportedReturn
 from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_frame
 from .layerlink import LayerLink
-from .normalise import Invocation, normalise
+from .normalise import Invocation, normalise, ready_events
 from .origin import origin_allowed
 from .relays import relays_for
 from .request import build_request
 from .streams import unsign_stream
-from .types import Receive, Scope, Send
+from .types import EventPair, Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
 
@@ -298,11 +299,14 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             raise FrameError(exc.status, exc.message, frame.id) from None
         task = asyncio.create_task(self._invoke(frame, method, kwargs))
         self._running[frame.id] = task
-        task.add_done_callback(lambda done: self._forget(frame.id, done))
+        task.add_done_callback(partial(self._finished, frame.id))
 
-    def _forget(self, invocation_id: str, task: asyncio.Task[None]) -> None:
+    def _finished(self, invocation_id: str, task: asyncio.Task[None]) -> None:
         if self._running.get(invocation_id) is task:
             del self._running[invocation_id]
+        if task.cancelled() and not self._closed:
+            # Cancelled before its first step, so _invoke never ran to answer: answer here.
+            asyncio.create_task(self._send_error(499, protocol.MESSAGES["499"], invocation_id))
 
     def _cancel(self, invocation_id: str) -> None:
         task = self._running.get(invocation_id)
@@ -322,17 +326,21 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return result
 
     async def _invoke(self, frame: ActionFrame, method: MethodType, kwargs: dict[str, Any]) -> None:
-        invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
-        terminal = protocol.END
+        last_event: str | None = None
         result: Any = None
+        ready: list[EventPair] | None = []
         try:
             result = await self._call(method, kwargs)
-            async with aclosing(normalise(result, invocation)) as events:
-                async for event, data in events:
-                    await self._send_text(protocol.encode_frame(event, data, frame.id))
-                    if event == protocol.REDIRECT:
-                        terminal = protocol.REDIRECT
-            if terminal == protocol.END:
+            ready = ready_events(result)
+            if ready is not None:
+                for pair in ready:
+                    last_event = await self._send_event(pair, frame.id)
+            else:
+                invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
+                async with aclosing(normalise(result, invocation)) as events:
+                    async for pair in events:
+                        last_event = await self._send_event(pair, frame.id)
+            if last_event != protocol.REDIRECT:  # a redirect ends the invocation itself
                 await self._send_text(protocol.encode_frame(protocol.END, {}, frame.id))
         except asyncio.CancelledError:
             await self._send_error(499, protocol.MESSAGES["499"], frame.id)
@@ -347,7 +355,13 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 logger.exception("Action %r of %s failed", frame.name, type(self).__qualname__)
             await self._send_error(500, protocol.MESSAGES["500"], frame.id)
         finally:
-            await _close_source(result)
+            if ready is None:  # a stream or a value that needed normalising
+                await _close_source(result)
+
+    async def _send_event(self, pair: EventPair, invocation_id: str) -> str:
+        event, data = pair
+        await self._send_text(protocol.encode_frame(event, data, invocation_id))
+        return event
 
     async def _stream_frame(self, frame: StreamFrame) -> None:
         try:

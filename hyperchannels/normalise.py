@@ -76,6 +76,19 @@ async def _single_value_events(value: Any, invocation: Invocation | None) -> lis
     return _response_events(value, invocation)
 
 
+def ready_events(value: Any) -> list[EventPair] | None:
+    """The events of ``None`` or of one item, which need no iteration; ``None`` for the rest.
+
+    ``normalise`` starts with it, and the consumer calls it first so the commonest reply
+    (one item) costs no async generator.
+    """
+    if value is None:
+        return []
+    if isinstance(value, ActionItem):
+        return [event_of(value)]
+    return None
+
+
 async def normalise(value: Any, invocation: Invocation | None = None) -> AsyncGenerator[EventPair, None]:
     """Yield the events of ``value`` in order; stop after a ``redirect`` and close the source.
 
@@ -83,10 +96,10 @@ async def normalise(value: Any, invocation: Invocation | None = None) -> AsyncGe
     ``ProtocolError`` for an error response, ``TypeError`` for ``str``/``dict``/``HttpResponse``
     without an invocation.
     """
-    if value is None:
-        return
-    if isinstance(value, ActionItem):
-        yield event_of(value)
+    ready = ready_events(value)
+    if ready is not None:
+        for pair in ready:
+            yield pair
         return
     if isinstance(value, (list, tuple, Actions)):
         for item in iter_flat(value):

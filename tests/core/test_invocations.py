@@ -205,3 +205,12 @@ async def test_unsupported_return_logs_the_type(
     messages = [r.getMessage() for r in caplog.records]
     assert any("builtins.int" in m for m in messages), messages
     assert any("builtins.object" in m for m in messages), messages
+
+
+async def test_an_action_cancelled_before_it_ran_still_ends_with_499(comm: ActionCommunicator) -> None:
+    # Both frames are queued before the consumer runs: the cancel is handled before the
+    # invocation's task has taken its first step.
+    invocation = await comm.send_action("toast")
+    await comm.cancel(invocation)
+    assert await comm.receive_reply(invocation) == ("error", {"status": 499, "message": "Cancelled"})
+    assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
