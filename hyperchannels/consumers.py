@@ -6,8 +6,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Iterable
-from contextlib import aclosing, suppress
-from functools import partial
+from contextlib import aclosing
 from types import MethodType
 from typing import Any, ClassVar
 
@@ -183,6 +182,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         # LayerLink, so an outage of the layer (Redis down) doesn't close the socket.
         self.scope = scope
         self.base_send = send
+        self._client_receive = receive
+        self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         layer_loop: asyncio.Task[None] | None = None
         if self.channel_layer is not None:
@@ -190,15 +191,38 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
             self.channel_receive = link.receive
             layer_loop = asyncio.create_task(self._dispatch_layer(link.receive))
+        self._reader = asyncio.create_task(self._read_client())
         try:
-            with suppress(StopConsumer):
-                while True:
-                    await self.dispatch(await receive())
+            await self._ended
         finally:
-            if layer_loop is not None:
-                layer_loop.cancel()
-                with suppress(asyncio.CancelledError):
-                    await layer_loop
+            tasks = [self._reader, *self._running.values(), *([layer_loop] if layer_loop else [])]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _read_client(self) -> None:
+        """Dispatch client messages in order, until an action frame hands this task over.
+
+        The task that reads an action frame runs the invocation itself, at once, and a new
+        task of this loop reads on (``_start_action``): an invocation starts without waiting
+        a turn of the event loop, and still never holds up the frames after it.
+        """
+        me = asyncio.current_task()
+        try:
+            while self._reader is me:
+                await self.dispatch(await self._client_receive())
+        except StopConsumer:
+            self._end(None)
+        except Exception as exc:
+            self._end(exc)
+
+    def _end(self, error: BaseException | None) -> None:
+        if self._ended.done():
+            return
+        if error is None:
+            self._ended.set_result(None)
+        else:
+            self._ended.set_exception(error)
 
     async def _dispatch_layer(self, receive: Receive) -> None:
         """Layer messages, once the socket is accepted (nothing may be sent before that)."""
@@ -277,7 +301,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         try:
             frame = parse_frame(message.get("text"), int(get_setting("MAX_FRAME_BYTES")))
             if isinstance(frame, ActionFrame):
-                self._start_action(frame)
+                await self._start_action(frame)
             elif isinstance(frame, CancelFrame):
                 self._cancel(frame.id)
             else:
@@ -285,7 +309,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         except FrameError as exc:
             await self._send_error(exc.status, exc.message, exc.id)
 
-    def _start_action(self, frame: ActionFrame) -> None:
+    async def _start_action(self, frame: ActionFrame) -> None:
         if frame.id in self._running:
             raise FrameError(409, protocol.MESSAGES["409"])
         if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
@@ -297,16 +321,14 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             kwargs = binder_for(method.__func__).bind(frame.data)
         except ProtocolError as exc:
             raise FrameError(exc.status, exc.message, frame.id) from None
-        task = asyncio.create_task(self._invoke(frame, method, kwargs))
-        self._running[frame.id] = task
-        task.add_done_callback(partial(self._finished, frame.id))
-
-    def _finished(self, invocation_id: str, task: asyncio.Task[None]) -> None:
-        if self._running.get(invocation_id) is task:
-            del self._running[invocation_id]
-        if task.cancelled() and not self._closed:
-            # Cancelled before its first step, so _invoke never ran to answer: answer here.
-            asyncio.create_task(self._send_error(499, protocol.MESSAGES["499"], invocation_id))
+        this_task = asyncio.current_task()
+        assert this_task is not None
+        self._reader = asyncio.create_task(self._read_client())  # reads on while this one runs
+        self._running[frame.id] = this_task
+        try:
+            await self._invoke(frame, method, kwargs)
+        finally:
+            del self._running[frame.id]
 
     def _cancel(self, invocation_id: str) -> None:
         task = self._running.get(invocation_id)

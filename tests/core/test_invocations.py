@@ -207,10 +207,26 @@ async def test_unsupported_return_logs_the_type(
     assert any("builtins.object" in m for m in messages), messages
 
 
-async def test_an_action_cancelled_before_it_ran_still_ends_with_499(comm: ActionCommunicator) -> None:
-    # Both frames are queued before the consumer runs: the cancel is handled before the
-    # invocation's task has taken its first step.
-    invocation = await comm.send_action("toast")
+async def test_a_cancel_queued_right_behind_its_action_gets_exactly_one_terminal_frame(
+    comm: ActionCommunicator,
+) -> None:
+    # Both frames are queued before the consumer runs. An async action starts as its frame is
+    # read; one that never waits has ended before the cancel is read, which then stops nothing.
+    invocation = await comm.send_action("whoami")
+    await comm.cancel(invocation)
+    events = await comm.receive_until_terminal(invocation)
+    assert [event for event, _ in events] == ["patch_signals", "end"]
+    assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
+    assert await comm.receive_nothing()
+
+
+@pytest.mark.parametrize("action", ["toast", "wait_gate"])
+async def test_a_cancel_queued_right_behind_a_waiting_action_ends_it_with_499(
+    comm: ActionCommunicator, action: str
+) -> None:
+    # A sync action waits for its thread, wait_gate for its gate: the cancel reaches both.
+    invocation = await comm.send_action(action, {"gate": gate()} if action == "wait_gate" else {})
     await comm.cancel(invocation)
     assert await comm.receive_reply(invocation) == ("error", {"status": 499, "message": "Cancelled"})
     assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
+    assert await comm.receive_nothing()
