@@ -93,9 +93,13 @@ def _simple_type(annotation: Any) -> tuple[Any, bool]:
 
 
 class Binder:
-    """How one action function takes its arguments; built once per function."""
+    """How one action function is called: its arguments and its kind; built once per function."""
 
     def __init__(self, func: Callable[..., Any]) -> None:
+        self.is_coroutine = inspect.iscoroutinefunction(func)
+        """``async def`` returning a value: awaited on the event loop."""
+        self.is_generator = inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func)
+        """Calling it only creates the generator, so it is called on the event loop too."""
         # The first parameter is ``self``: binders are built from the class's function.
         params = list(inspect.signature(func).parameters.values())[1:]
         if not params or params[0].kind not in (

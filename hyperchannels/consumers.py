@@ -20,7 +20,7 @@ from django.http import Http404, HttpRequest
 
 from . import protocol
 from .actions import action_name
-from .binding import binder_for
+from .binding import Binder, binder_for
 from .bridge import iterate_in_thread, run_sync
 from .broadcast import PUSH_MESSAGE_TYPE, user_group
 from .conf import get_setting
@@ -201,11 +201,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _read_client(self) -> None:
-        """Dispatch client messages in order, until an action frame hands this task over.
+        """Dispatch client messages in order, until an invocation takes this task over.
 
-        The task that reads an action frame runs the invocation itself, at once, and a new
-        task of this loop reads on (``_start_action``): an invocation starts without waiting
-        a turn of the event loop, and still never holds up the frames after it.
+        The task that reads an action frame runs the invocation itself, at once; if the
+        invocation waits, a new task of this loop reads on (``_start_action``). So an action
+        starts without a turn of the event loop, one that never waits costs no task, and a
+        slow one never holds up the frames after it.
         """
         me = asyncio.current_task()
         try:
@@ -317,29 +318,35 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         method = self.get_action(frame.name)
         if method is None:
             raise FrameError(404, "Unknown action", frame.id)
+        binder = binder_for(method.__func__)
         try:
-            kwargs = binder_for(method.__func__).bind(frame.data)
+            kwargs = binder.bind(frame.data)
         except ProtocolError as exc:
             raise FrameError(exc.status, exc.message, frame.id) from None
         this_task = asyncio.current_task()
         assert this_task is not None
-        self._reader = asyncio.create_task(self._read_client())  # reads on while this one runs
+        # Runs only if the invocation waits (the loop gets a turn): then a new task reads on.
+        hand_over = asyncio.get_running_loop().call_soon(self._hand_over_reading, this_task)
         self._running[frame.id] = this_task
         try:
-            await self._invoke(frame, method, kwargs)
+            await self._invoke(frame, method, binder, kwargs)
         finally:
+            hand_over.cancel()  # it never waited: this task reads on
             del self._running[frame.id]
+
+    def _hand_over_reading(self, invocation_task: asyncio.Task[Any]) -> None:
+        if self._reader is invocation_task:
+            self._reader = asyncio.create_task(self._read_client())
 
     def _cancel(self, invocation_id: str) -> None:
         task = self._running.get(invocation_id)
         if task is not None:
             task.cancel()
 
-    async def _call(self, method: MethodType, kwargs: dict[str, Any]) -> Any:
-        func = method.__func__
-        if inspect.iscoroutinefunction(func):
+    async def _call(self, method: MethodType, binder: Binder, kwargs: dict[str, Any]) -> Any:
+        if binder.is_coroutine:
             return await method(self.request, **kwargs)
-        if inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func):
+        if binder.is_generator:
             result = method(self.request, **kwargs)  # creating a generator runs none of it
         else:
             result = await run_sync(method, self.request, **kwargs)
@@ -347,12 +354,15 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return iterate_in_thread(result)
         return result
 
-    async def _invoke(self, frame: ActionFrame, method: MethodType, kwargs: dict[str, Any]) -> None:
+    async def _invoke(
+        self, frame: ActionFrame, method: MethodType, binder: Binder, kwargs: dict[str, Any]
+    ) -> None:
+        """Run one invocation and send its events, then its terminal frame (or an error)."""
         last_event: str | None = None
         result: Any = None
         ready: list[EventPair] | None = []
         try:
-            result = await self._call(method, kwargs)
+            result = await self._call(method, binder, kwargs)
             ready = ready_events(result)
             if ready is not None:
                 for pair in ready:
