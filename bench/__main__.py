@@ -51,34 +51,37 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-CONTENDERS = (
-    ("hyper", "toast", "hyper"),
-    ("bare", "toast", "bare"),
-    ("http", "toast", "http"),
-    ("hyper", "sync_toast", "hyper-sync"),
-    ("raw", "toast", "raw-asgi"),
+CONTENDERS = (  # load generator kind, action, label, server
+    ("hyper", "toast", "hyper", "main"),
+    ("bare", "toast", "bare", "main"),
+    ("http", "toast", "http", "main"),
+    ("http-stock", "toast", "http-stock", "stock"),
+    ("hyper", "sync_toast", "hyper-sync", "main"),
+    ("raw", "toast", "raw-asgi", "main"),
 )
+STOCK_SETTINGS = "bench.project.settings_stock"
 
 
 def bench_roundtrip(conns_list: list[int], seconds: float, repeats: int) -> list[dict[str, Any]]:
     """Each contender ``repeats`` times, interleaved; the row keeps the median run."""
     rows = []
-    with DaphneProcess(APP, SETTINGS) as server:
+    with DaphneProcess(APP, SETTINGS) as main, DaphneProcess(APP, STOCK_SETTINGS) as stock:
+        ports = {"main": main.port, "stock": stock.port}
         for conns in conns_list:
-            runs: dict[str, list[dict[str, Any]]] = {label: [] for _, _, label in CONTENDERS}
+            runs: dict[str, list[dict[str, Any]]] = {label: [] for _, _, label, _ in CONTENDERS}
             for _ in range(repeats):
-                for kind, action, label in CONTENDERS:
+                for kind, action, label, server in CONTENDERS:
                     runs[label].append(
                         run_load(
                             "roundtrip",
-                            port=server.port,
+                            port=ports[server],
                             kind=kind,
                             conns=conns,
                             seconds=seconds,
                             action=action,
                         )
                     )
-            for _, _, label in CONTENDERS:
+            for _, _, label, _ in CONTENDERS:
                 ordered = sorted(runs[label], key=lambda r: r["throughput"])
                 result = ordered[len(ordered) // 2]
                 rows.append(

@@ -121,11 +121,12 @@ class WebSocketConn:
 class HttpConn:
     """One HTTP/1.1 keep-alive connection: one POST at a time."""
 
-    def __init__(self, host: str, port: int, path: str) -> None:
+    def __init__(self, host: str, port: int, path: str, headers: dict[str, str] | None = None) -> None:
         self.sock = _connect(host, port)
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self.prefix = (
             f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            "Connection: keep-alive\r\nContent-Length: "
+            f"{extra}Connection: keep-alive\r\nContent-Length: "
         ).encode()
         self.buffer = b""
         self.count = 0

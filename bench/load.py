@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import statistics
 import sys
 import time
@@ -54,6 +55,11 @@ def roundtrip(
     clients: list[driver.Conn]
     if kind == "http":
         clients = [driver.HttpConn(host, port, "/action/") for _ in range(conns)]
+    elif kind == "http-stock":
+        # Django's double-submit CSRF check: the same secret as cookie and header.
+        token = secrets.token_hex(16)
+        headers = {"Cookie": f"csrftoken={token}", "X-CSRFToken": token}
+        clients = [driver.HttpConn(host, port, "/action/protected/", headers) for _ in range(conns)]
     else:
         origin = f"http://{host}:{port}"
         clients = [driver.WebSocketConn(host, port, PATHS[kind], origin) for _ in range(conns)]

@@ -45,10 +45,12 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
         hyper = _throughput(results, "hyper", conns)
         bare = _throughput(results, "bare", conns)
         http = _throughput(results, "http", conns)
+        stock = _throughput(results, "http-stock", conns)
         raw = _throughput(results, "raw-asgi", conns)
         out["roundtrip"][str(conns)] = {
             "hyper_vs_bare": hyper / bare if bare else None,
             "hyper_vs_http": hyper / http if http else None,
+            "hyper_vs_http_stock": hyper / stock if stock else None,
             "raw_floor_vs_http": raw / http if http and raw else None,
         }
     memory = results.get("memory", {})
@@ -83,13 +85,13 @@ def table(results: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| sockets | hyper / bare | hyper / HTTP | raw ASGI floor / HTTP |",
-        "| ---: | ---: | ---: | ---: |",
+        "| sockets | hyper / bare | hyper / HTTP | hyper / HTTP stock | raw ASGI floor / HTTP |",
+        "| ---: | ---: | ---: | ---: | ---: |",
     ]
     for conns, r in results["ratios"]["roundtrip"].items():
         lines.append(
             f"| {conns} | {_fmt(r['hyper_vs_bare'])} x | {_fmt(r['hyper_vs_http'])} x | "
-            f"{_fmt(r.get('raw_floor_vs_http'))} x |"
+            f"{_fmt(r.get('hyper_vs_http_stock'))} x | {_fmt(r.get('raw_floor_vs_http'))} x |"
         )
     sync = results.get("sync_parallel")
     if sync:

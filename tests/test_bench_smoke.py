@@ -12,7 +12,8 @@ pytestmark = pytest.mark.daphne
 def test_bench_quick_run_measures_every_contender(capsys: pytest.CaptureFixture[str]) -> None:
     results = main(["--quick", "--no-write", "--seconds", "0.2"])
     contenders = {row["contender"] for row in results["roundtrip"]}
-    assert contenders == {"hyper", "bare", "http", "hyper-sync", "raw-asgi"}
+    assert contenders == {"hyper", "bare", "http", "http-stock", "hyper-sync", "raw-asgi"}
     assert all(row["count"] > 0 for row in results["roundtrip"])
     assert results["memory"]["hyper"]["rss_after_kib"] > 0
-    assert "| sockets | hyper / bare | hyper / HTTP | raw ASGI floor / HTTP |" in capsys.readouterr().out
+    header = "| sockets | hyper / bare | hyper / HTTP | hyper / HTTP stock | raw ASGI floor / HTTP |"
+    assert header in capsys.readouterr().out

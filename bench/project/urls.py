@@ -1,5 +1,5 @@
 from django.urls import path
 
-from .views import action
+from .views import action, protected_action
 
-urlpatterns = [path("action/", action)]
+urlpatterns = [path("action/", action), path("action/protected/", protected_action)]
