@@ -135,6 +135,8 @@ class Binder:
         """Keyword arguments for the call; ``BadRequest`` when ``data`` doesn't fit."""
         if self.positional_only:
             raise BadRequest("This action can't be called with named data")
+        if not data and not self.required:
+            return {}
         unexpected = sorted(k for k in data if k not in self.names and not self.accepts_any)
         if self.request_param in data:
             unexpected.append(self.request_param)

@@ -373,7 +373,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     async for pair in events:
                         last_event = await self._send_event(pair, frame.id)
             if last_event != protocol.REDIRECT:  # a redirect ends the invocation itself
-                await self._send_text(protocol.encode_frame(protocol.END, {}, frame.id))
+                await self._send_text(protocol.encode_end(frame.id))
         except asyncio.CancelledError:
             await self._send_error(499, protocol.MESSAGES["499"], frame.id)
         except Exception as exc:
@@ -411,7 +411,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self._streams.discard(group)
             if group not in self._joined:
                 await relays.leave(group, self)
-        await self._send_text(protocol.encode_frame(protocol.END, {}, frame.id))
+        await self._send_text(protocol.encode_end(frame.id))
 
     async def _send_text(self, text: str) -> None:
         if not self._closed:

@@ -18,7 +18,7 @@ class FrameError(ProtocolError):
         self.id = id
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ActionFrame:
     id: str
     name: str
@@ -27,12 +27,12 @@ class ActionFrame:
     block: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class CancelFrame:
     id: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StreamFrame:
     """A ``subscribe`` or ``unsubscribe`` frame."""
 

@@ -57,6 +57,11 @@ def encode_frame(event: str, data: dict[str, Any], id: str | None = None) -> str
     return _encoder.encode(frame)
 
 
+def encode_end(id: str) -> str:
+    """The ``end`` frame of invocation ``id``: ``encode_frame(END, {}, id)``, without an encoder pass."""
+    return '{"id":' + _encoder.encode(id) + ',"event":"' + END + '","data":{}}'
+
+
 def encode_error(status: int, message: str, id: str | None) -> str:
     """An ``error`` frame; ``id`` is kept (as ``null`` when unknown) so the client can tell."""
     return _encoder.encode({"id": id, "event": ERROR, "data": {"status": status, "message": message}})

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from django.utils.translation import gettext_lazy
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hyperchannels import (
     HTML,
@@ -26,7 +28,7 @@ from hyperchannels import (
 )
 from hyperchannels.actions import action_name, event_of
 from hyperchannels.consumers import HyperConsumer
-from hyperchannels.protocol import encode_frame
+from hyperchannels.protocol import END, encode_end, encode_frame
 
 
 def test_action_marks_with_the_method_name_or_the_given_one() -> None:
@@ -191,3 +193,8 @@ def test_values_use_djangos_json_encoder() -> None:
             "label": "Yes",
         },
     }
+
+
+@given(st.text(min_size=1, max_size=64))
+def test_the_end_frame_shortcut_is_the_general_encoding(invocation_id: str) -> None:
+    assert encode_end(invocation_id) == encode_frame(END, {}, invocation_id)
