@@ -78,6 +78,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """Action names that two methods of one class claim (reported by a system check)."""
 
     request: HttpRequest
+    _plain_send: ClassVar[bool] = True
+    _plain_dispatch: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -98,6 +100,9 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 actions[marked] = attribute
         cls.hyper_actions = actions
         cls.hyper_action_conflicts = conflicts
+        # Frames skip Channels' send()/dispatch() wrappers unless a subclass overrides them.
+        cls._plain_send = cls.send is AsyncWebsocketConsumer.send
+        cls._plain_dispatch = cls.dispatch is HyperConsumer.dispatch
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -211,7 +216,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         me = asyncio.current_task()
         try:
             while self._reader is me:
-                await self.dispatch(await self._client_receive())
+                message = await self._client_receive()
+                if self._plain_dispatch and message["type"] == "websocket.receive":
+                    await self.websocket_receive(message)
+                else:
+                    await self.dispatch(message)
         except StopConsumer:
             self._end(None)
         except Exception as exc:
@@ -294,7 +303,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if message.get("exclude") == self.channel_name or self._closed:
             return
         for text in message["frames"]:
-            await self.send(text_data=text)
+            await self._send_text(text)
 
     # Wire protocol ------------------------------------------------------------------------
 
@@ -365,13 +374,15 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             result = await self._call(method, binder, kwargs)
             ready = ready_events(result)
             if ready is not None:
-                for pair in ready:
-                    last_event = await self._send_event(pair, frame.id)
+                for event, data in ready:
+                    await self._send_text(protocol.encode_frame(event, data, frame.id))
+                    last_event = event
             else:
                 invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
                 async with aclosing(normalise(result, invocation)) as events:
-                    async for pair in events:
-                        last_event = await self._send_event(pair, frame.id)
+                    async for event, data in events:
+                        await self._send_text(protocol.encode_frame(event, data, frame.id))
+                        last_event = event
             if last_event != protocol.REDIRECT:  # a redirect ends the invocation itself
                 await self._send_text(protocol.encode_end(frame.id))
         except asyncio.CancelledError:
@@ -389,11 +400,6 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         finally:
             if ready is None:  # a stream or a value that needed normalising
                 await _close_source(result)
-
-    async def _send_event(self, pair: EventPair, invocation_id: str) -> str:
-        event, data = pair
-        await self._send_text(protocol.encode_frame(event, data, invocation_id))
-        return event
 
     async def _stream_frame(self, frame: StreamFrame) -> None:
         try:
@@ -414,7 +420,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self._send_text(protocol.encode_end(frame.id))
 
     async def _send_text(self, text: str) -> None:
-        if not self._closed:
+        if self._closed:
+            return
+        if self._plain_send:
+            await self.base_send({"type": "websocket.send", "text": text})
+        else:
             await self.send(text_data=text)
 
     async def _send_error(self, status: int, message: str, invocation_id: str | None) -> None:

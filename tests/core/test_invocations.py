@@ -230,3 +230,31 @@ async def test_a_cancel_queued_right_behind_a_waiting_action_ends_it_with_499(
     assert await comm.receive_reply(invocation) == ("error", {"status": 499, "message": "Cancelled"})
     assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
     assert await comm.receive_nothing()
+
+
+class _Recording(consumers.CoreConsumer):
+    """Overrides Channels' send() and dispatch(): the runtime must go through both."""
+
+    sent: list[str] = []
+    dispatched: list[str] = []
+
+    async def send(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False
+    ) -> None:
+        if text_data is not None:
+            self.sent.append(text_data)
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def dispatch(self, message: dict[str, object]) -> None:
+        self.dispatched.append(str(message["type"]))
+        await super().dispatch(message)
+
+
+async def test_overridden_send_and_dispatch_see_every_frame_and_message() -> None:
+    _Recording.sent, _Recording.dispatched = [], []
+    comm = ActionCommunicator(_Recording.as_asgi(), "/ws/core/")
+    await comm.connect()
+    assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
+    await comm.disconnect()
+    assert [json.loads(text)["event"] for text in _Recording.sent] == ["toast", "end"]
+    assert _Recording.dispatched == ["websocket.connect", "websocket.receive", "websocket.disconnect"]
