@@ -42,6 +42,26 @@ def action_name(obj: object) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def collect_actions(cls: type) -> tuple[dict[str, str], list[str]]:
+    """A class's actions (runtime name -> attribute name) and the names two methods claim."""
+    actions: dict[str, str] = {}
+    conflicts: list[str] = []
+    for klass in reversed(cls.__mro__):
+        claimed: set[str] = set()
+        for attribute, value in vars(klass).items():
+            # Redefining a method without @action takes its action away.
+            for name in [n for n, a in actions.items() if a == attribute]:
+                del actions[name]
+            marked = action_name(value)
+            if marked is None:
+                continue
+            if marked in claimed:
+                conflicts.append(marked)
+            claimed.add(marked)
+            actions[marked] = attribute
+    return actions, conflicts
+
+
 class ActionItem:
     """Base of every item an action returns; ``event_of`` turns one into its event."""
 

@@ -15,19 +15,19 @@ from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 
 from . import protocol
-from .actions import action_name
+from .actions import action_name, collect_actions
 from .binding import Binder, binder_for
 from .bridge import iterate_in_thread, run_sync
 from .broadcast import PUSH_MESSAGE_TYPE, user_group
 from .conf import get_setting
-from .exceptions import ProtocolError, UnsupportedReturn
+from .exceptions import ProtocolError, UnsupportedReturn, error_of
 from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_frame
 from .layerlink import LayerLink
-from .normalise import Invocation, normalise, ready_events
+from .normalise import Invocation, close_source, normalise, ready_events
 from .origin import origin_allowed
 from .relays import relays_for
 from .request import build_request
@@ -38,30 +38,6 @@ logger = logging.getLogger("hyperchannels")
 
 ORIGIN_REFUSED_CLOSE_CODE = 4403
 CONNECT_FAILED_CLOSE_CODE = 1011
-
-
-def _error_of(exc: BaseException) -> tuple[int, str] | None:
-    """Status and user-facing message of an exception the application raised on purpose."""
-    if isinstance(exc, ProtocolError):
-        return exc.status, exc.message
-    if isinstance(exc, PermissionDenied):
-        return 403, str(exc) or protocol.MESSAGES["403"]
-    if isinstance(exc, Http404):
-        return 404, str(exc) or protocol.MESSAGES["404"]
-    if isinstance(exc, ValidationError):
-        return 400, "; ".join(str(m) for m in exc.messages) or protocol.MESSAGES["invalid_data"]
-    return None
-
-
-async def _close_source(result: Any) -> None:
-    """Close a generator an action returned, even if it was never iterated (cancelled early)."""
-    aclose = getattr(result, "aclose", None)
-    if aclose is not None:
-        await aclose()
-        return
-    close = getattr(result, "close", None)
-    if inspect.isgenerator(result) and close is not None:
-        close()
 
 
 class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
@@ -83,23 +59,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        actions: dict[str, str] = {}
-        conflicts: list[str] = []
-        for klass in reversed(cls.__mro__):
-            claimed: set[str] = set()
-            for attribute, value in vars(klass).items():
-                # Redefining a method without @action takes its action away.
-                for name in [n for n, a in actions.items() if a == attribute]:
-                    del actions[name]
-                marked = action_name(value)
-                if marked is None:
-                    continue
-                if marked in claimed:
-                    conflicts.append(marked)
-                claimed.add(marked)
-                actions[marked] = attribute
-        cls.hyper_actions = actions
-        cls.hyper_action_conflicts = conflicts
+        cls.hyper_actions, cls.hyper_action_conflicts = collect_actions(cls)
         # Frames skip Channels' send()/dispatch() wrappers unless a subclass overrides them.
         cls._plain_send = cls.send is AsyncWebsocketConsumer.send
         cls._plain_dispatch = cls.dispatch is HyperConsumer.dispatch
@@ -388,7 +348,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         except asyncio.CancelledError:
             await self._send_error(499, protocol.MESSAGES["499"], frame.id)
         except Exception as exc:
-            known = _error_of(exc)
+            known = error_of(exc)
             if known is not None:
                 await self._send_error(*known, frame.id)
                 return
@@ -399,7 +359,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self._send_error(500, protocol.MESSAGES["500"], frame.id)
         finally:
             if ready is None:  # a stream or a value that needed normalising
-                await _close_source(result)
+                await close_source(result)
 
     async def _stream_frame(self, frame: StreamFrame) -> None:
         try:

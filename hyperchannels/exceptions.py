@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from .protocol import default_message
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from .protocol import MESSAGES, default_message
 
 
 class ProtocolError(Exception):
@@ -26,3 +29,16 @@ class BadRequest(ProtocolError):
 
 class UnsupportedReturn(TypeError):
     """An action returned (or yielded) something that is not an action item."""
+
+
+def error_of(exc: BaseException) -> tuple[int, str] | None:
+    """Status and user-facing message of an exception the application raised on purpose."""
+    if isinstance(exc, ProtocolError):
+        return exc.status, exc.message
+    if isinstance(exc, PermissionDenied):
+        return 403, str(exc) or MESSAGES["403"]
+    if isinstance(exc, Http404):
+        return 404, str(exc) or MESSAGES["404"]
+    if isinstance(exc, ValidationError):
+        return 400, "; ".join(str(m) for m in exc.messages) or MESSAGES["invalid_data"]
+    return None

@@ -147,3 +147,14 @@ async def _inline(generator: Generator[Any, Any, Any]) -> AsyncGenerator[Any, No
             yield item
     finally:
         generator.close()
+
+
+async def close_source(result: Any) -> None:
+    """Close a generator an action returned, even if it was never iterated (cancelled early)."""
+    aclose = getattr(result, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    close = getattr(result, "close", None)
+    if inspect.isgenerator(result) and close is not None:
+        close()
