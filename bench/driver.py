@@ -59,10 +59,35 @@ def _mask(payload: bytes, opcode: int = 0x1) -> bytes:
     return header + key + masked
 
 
-class WebSocketConn:
+class Conn:
+    """One connection with one invocation in flight; subclasses put the body on their wire."""
+
+    sock: socket.socket
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.started = 0.0
+
+    def send_next(self, name: str, data: dict[str, Any]) -> None:
+        self.count += 1
+        body = json.dumps({"type": "action", "id": str(self.count), "name": name, "data": data})
+        wire = self.wrap(body.encode())
+        self.started = time.perf_counter()
+        self.sock.sendall(wire)
+
+    def wrap(self, body: bytes) -> bytes:
+        raise NotImplementedError
+
+    def feed(self, chunk: bytes) -> bool:
+        """Take received bytes; True once the current invocation's answer is complete."""
+        raise NotImplementedError
+
+
+class WebSocketConn(Conn):
     """One WebSocket: handshake, then one invocation in flight at a time."""
 
     def __init__(self, host: str, port: int, path: str, origin: str) -> None:
+        super().__init__()
         self.sock = _connect(host, port)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
@@ -75,14 +100,9 @@ class WebSocketConn:
         head, self.buffer = _read_head(self.sock)
         if not head.startswith(b"HTTP/1.1 101"):
             raise DriverError(f"handshake refused: {head[:200]!r}")
-        self.count = 0
-        self.started = 0.0
 
-    def send_next(self, name: str, data: dict[str, Any]) -> None:
-        self.count += 1
-        frame = json.dumps({"type": "action", "id": str(self.count), "name": name, "data": data})
-        self.started = time.perf_counter()
-        self.sock.sendall(_mask(frame.encode()))
+    def wrap(self, body: bytes) -> bytes:
+        return _mask(body)
 
     def feed(self, chunk: bytes) -> bool:
         """Take received bytes; True once the current invocation's terminal frame is in."""
@@ -118,10 +138,11 @@ class WebSocketConn:
         return done
 
 
-class HttpConn:
+class HttpConn(Conn):
     """One HTTP/1.1 keep-alive connection: one POST at a time."""
 
     def __init__(self, host: str, port: int, path: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__()
         self.sock = _connect(host, port)
         extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self.prefix = (
@@ -129,15 +150,9 @@ class HttpConn:
             f"{extra}Connection: keep-alive\r\nContent-Length: "
         ).encode()
         self.buffer = b""
-        self.count = 0
-        self.started = 0.0
 
-    def send_next(self, name: str, data: dict[str, Any]) -> None:
-        self.count += 1
-        body = json.dumps({"type": "action", "id": str(self.count), "name": name, "data": data})
-        encoded = body.encode()
-        self.started = time.perf_counter()
-        self.sock.sendall(self.prefix + str(len(encoded)).encode() + b"\r\n\r\n" + encoded)
+    def wrap(self, body: bytes) -> bytes:
+        return self.prefix + str(len(body)).encode() + b"\r\n\r\n" + body
 
     def feed(self, chunk: bytes) -> bool:
         self.buffer += chunk
@@ -161,7 +176,6 @@ class HttpConn:
         return True
 
 
-Conn = WebSocketConn | HttpConn
 
 
 def drive(
