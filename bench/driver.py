@@ -176,8 +176,6 @@ class HttpConn(Conn):
         return True
 
 
-
-
 def drive(
     conns: list[Conn], name: str, data: dict[str, Any], seconds: float
 ) -> tuple[list[float], float]:
