@@ -121,7 +121,7 @@ def _send_bare(group: str, messages: int) -> None:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from hyperchannels.protocol import encode_frame
+    from hyperchannels.encoding import encode_frame
 
     layer = get_channel_layer()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar, overload
 
 from . import protocol
+from .protocol import EventName
 from .types import EventData, EventPair
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -102,7 +103,7 @@ class HTML(ActionItem):
     settle_delay: int | None = None
     strict_targets: bool | None = None
 
-    event: ClassVar[str] = protocol.PATCH_HTML
+    event: ClassVar[str] = EventName.PATCH_HTML
 
     def __post_init__(self) -> None:
         if self.swap not in protocol.SWAPS:
@@ -120,7 +121,7 @@ class Delete(ActionItem):
     """Remove the element matching ``target``."""
 
     target: str
-    event: ClassVar[str] = protocol.PATCH_HTML
+    event: ClassVar[str] = EventName.PATCH_HTML
 
     def __post_init__(self) -> None:
         _non_empty("Delete", "target", self.target)
@@ -136,7 +137,7 @@ class Event(ActionItem):
     name: str
     payload: dict[str, Any] | None = None
     target: str | None = None
-    event: ClassVar[str] = protocol.DISPATCH_EVENT
+    event: ClassVar[str] = EventName.DISPATCH_EVENT
 
     def __post_init__(self) -> None:
         _non_empty("Event", "name", self.name)
@@ -147,7 +148,7 @@ class Toast(ActionItem):
     """A notification; the page shows ``payload`` however it likes (``hyper:toast``)."""
 
     payload: Any
-    event: ClassVar[str] = protocol.TOAST
+    event: ClassVar[str] = EventName.TOAST
 
     def _data(self) -> EventData:
         return {} if self.payload is None else {"value": self.payload}
@@ -159,7 +160,7 @@ class Redirect(ActionItem):
 
     url: str
     replace: bool = False
-    event: ClassVar[str] = protocol.REDIRECT
+    event: ClassVar[str] = EventName.REDIRECT
 
     def __post_init__(self) -> None:
         _non_empty("Redirect", "url", self.url)
@@ -171,7 +172,7 @@ class History(ActionItem):
 
     push_url: str | None = None
     replace_url: str | None = None
-    event: ClassVar[str] = protocol.HISTORY
+    event: ClassVar[str] = EventName.HISTORY
 
     def __post_init__(self) -> None:
         if self.push_url is None and self.replace_url is None:
@@ -183,7 +184,7 @@ class LoadJS(ActionItem):
     """Load a module script once per page."""
 
     src: str
-    event: ClassVar[str] = protocol.LOAD_JS
+    event: ClassVar[str] = EventName.LOAD_JS
 
     def __post_init__(self) -> None:
         _non_empty("LoadJS", "src", self.src)
@@ -195,7 +196,7 @@ class Signal(ActionItem):
 
     name: str
     value: Any
-    event: ClassVar[str] = protocol.PATCH_SIGNALS
+    event: ClassVar[str] = EventName.PATCH_SIGNALS
 
     def __post_init__(self) -> None:
         _non_empty("Signal", "name", self.name)
@@ -210,7 +211,7 @@ class Signals(ActionItem):
     """Set several Alpine signals at once."""
 
     values: dict[str, Any]
-    event: ClassVar[str] = protocol.PATCH_SIGNALS
+    event: ClassVar[str] = EventName.PATCH_SIGNALS
 
     def __post_init__(self) -> None:
         if not isinstance(self.values, dict):

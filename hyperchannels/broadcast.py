@@ -13,9 +13,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
-from . import protocol
 from .conf import get_setting
+from .encoding import encode_frame
 from .normalise import normalise
+from .protocol import EventName
 
 PUSH_MESSAGE_TYPE = "hyper.push"
 """The channel-layer message type a broadcast sends; ``HyperConsumer.hyper_push`` handles it."""
@@ -42,8 +43,8 @@ async def encode_push_frames(items: tuple[Any, ...]) -> list[str]:
     frames: list[str] = []
     for value in items:
         async for event, data in normalise(value):
-            frames.append(protocol.encode_frame(event, data))
-            if event == protocol.REDIRECT:
+            frames.append(encode_frame(event, data))
+            if event == EventName.REDIRECT:
                 return frames
     return frames
 

@@ -24,11 +24,13 @@ from .binding import Binder, binder_for
 from .bridge import iterate_in_thread, run_sync
 from .broadcast import PUSH_MESSAGE_TYPE, user_group
 from .conf import get_setting
+from .encoding import encode_end, encode_error, encode_frame
 from .exceptions import ProtocolError, UnsupportedReturn, error_of
 from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_frame
 from .layerlink import LayerLink
 from .normalise import Invocation, close_source, normalise, ready_events
 from .origin import origin_allowed
+from .protocol import EventName
 from .relays import relays_for
 from .request import build_request
 from .streams import unsign_stream
@@ -281,9 +283,9 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def _start_action(self, frame: ActionFrame) -> None:
         if frame.id in self._running:
-            raise FrameError(409, protocol.MESSAGES["409"])
+            raise FrameError(409, protocol.message("conflict"))
         if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
-            raise FrameError(429, protocol.MESSAGES["429"], frame.id)
+            raise FrameError(429, protocol.message("too_many"), frame.id)
         method = self.get_action(frame.name)
         if method is None:
             raise FrameError(404, "Unknown action", frame.id)
@@ -335,18 +337,18 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             ready = ready_events(result)
             if ready is not None:
                 for event, data in ready:
-                    await self._send_text(protocol.encode_frame(event, data, frame.id))
+                    await self._send_text(encode_frame(event, data, frame.id))
                     last_event = event
             else:
                 invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
                 async with aclosing(normalise(result, invocation)) as events:
                     async for event, data in events:
-                        await self._send_text(protocol.encode_frame(event, data, frame.id))
+                        await self._send_text(encode_frame(event, data, frame.id))
                         last_event = event
-            if last_event != protocol.REDIRECT:  # a redirect ends the invocation itself
-                await self._send_text(protocol.encode_end(frame.id))
+            if last_event != EventName.REDIRECT:  # a redirect ends the invocation itself
+                await self._send_text(encode_end(frame.id))
         except asyncio.CancelledError:
-            await self._send_error(499, protocol.MESSAGES["499"], frame.id)
+            await self._send_error(499, protocol.message("cancelled"), frame.id)
         except Exception as exc:
             known = error_of(exc)
             if known is not None:
@@ -356,7 +358,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 logger.error("Action %r of %s: %s", frame.name, type(self).__qualname__, exc)
             else:
                 logger.exception("Action %r of %s failed", frame.name, type(self).__qualname__)
-            await self._send_error(500, protocol.MESSAGES["500"], frame.id)
+            await self._send_error(500, protocol.message("server_error"), frame.id)
         finally:
             if ready is None:  # a stream or a value that needed normalising
                 await close_source(result)
@@ -368,7 +370,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             raise FrameError(403, "Invalid stream token", frame.id) from None
         if self.channel_layer is None:
             logger.error("%s got a stream frame but no channel layer is set", type(self).__qualname__)
-            raise FrameError(500, protocol.MESSAGES["500"], frame.id)
+            raise FrameError(500, protocol.message("server_error"), frame.id)
         relays = relays_for(self.channel_layer)
         if frame.type == "subscribe":
             await relays.join(group, self)
@@ -377,7 +379,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self._streams.discard(group)
             if group not in self._joined:
                 await relays.leave(group, self)
-        await self._send_text(protocol.encode_end(frame.id))
+        await self._send_text(encode_end(frame.id))
 
     async def _send_text(self, text: str) -> None:
         if self._closed:
@@ -388,7 +390,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send(text_data=text)
 
     async def _send_error(self, status: int, message: str, invocation_id: str | None) -> None:
-        await self._send_text(protocol.encode_error(status, message, invocation_id))
+        await self._send_text(encode_error(status, message, invocation_id))
 
 
 # The layer message type and its handler name must agree.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from .protocol import MESSAGES, default_message
+from .protocol import default_message, message
 
 
 class ProtocolError(Exception):
@@ -36,9 +36,9 @@ def error_of(exc: BaseException) -> tuple[int, str] | None:
     if isinstance(exc, ProtocolError):
         return exc.status, exc.message
     if isinstance(exc, PermissionDenied):
-        return 403, str(exc) or MESSAGES["403"]
+        return 403, str(exc) or message("forbidden")
     if isinstance(exc, Http404):
-        return 404, str(exc) or MESSAGES["404"]
+        return 404, str(exc) or message("not_found")
     if isinstance(exc, ValidationError):
-        return 400, "; ".join(str(m) for m in exc.messages) or MESSAGES["invalid_data"]
+        return 400, "; ".join(str(m) for m in exc.messages) or message("invalid_data")
     return None

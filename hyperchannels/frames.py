@@ -62,7 +62,7 @@ def parse_frame(text: str | None, max_bytes: int) -> ClientFrame:
     if text is None:
         raise FrameError(400, "Binary frames are not supported")
     if utf8_length_exceeds(text, max_bytes):
-        raise FrameError(413, protocol.MESSAGES["413"])
+        raise FrameError(413, protocol.message("too_large"))
     try:
         frame = json.loads(text)
     except (ValueError, RecursionError):

@@ -16,6 +16,7 @@ from django.http import HttpResponse, HttpResponseBase
 from . import protocol
 from .actions import HTML, ActionItem, Actions, Redirect, event_of, iter_flat
 from .exceptions import ProtocolError, UnsupportedReturn
+from .protocol import EventName
 from .types import EventPair, RenderBlock
 
 
@@ -52,9 +53,9 @@ def _response_events(response: HttpResponseBase, invocation: Invocation) -> list
         content = response.content.decode(response.charset or "utf-8")
         return [event_of(HTML(content, target=invocation.target))]
     if 400 <= status < 500:
-        raise ProtocolError(status, protocol.MESSAGES.get(str(status)) or response.reason_phrase)
+        raise ProtocolError(status, protocol.known_message(status) or response.reason_phrase)
     if status >= 500:
-        raise ProtocolError(status, protocol.MESSAGES["500"])
+        raise ProtocolError(status, protocol.message("server_error"))
     raise UnsupportedReturn(f"unsupported response status {status}")
 
 
@@ -105,7 +106,7 @@ async def normalise(value: Any, invocation: Invocation | None = None) -> AsyncGe
         for item in iter_flat(value):
             pair = event_of(_check_item(item))
             yield pair
-            if pair[0] == protocol.REDIRECT:
+            if pair[0] == EventName.REDIRECT:
                 return
         return
     if inspect.isgenerator(value):
@@ -115,7 +116,7 @@ async def normalise(value: Any, invocation: Invocation | None = None) -> AsyncGe
             async for item in value:
                 for pair in _stream_element_events(item):
                     yield pair
-                    if pair[0] == protocol.REDIRECT:
+                    if pair[0] == EventName.REDIRECT:
                         return
         finally:
             aclose = getattr(value, "aclose", None)

@@ -1,67 +1,127 @@
-"""Wire protocol names, loaded from ``protocol.json`` (shared with the browser client)."""
+"""The wire protocol's names, read from ``protocol.json`` (the one source both languages read).
+
+Python code spells no frame type, event, status or close code as a literal: it uses the
+typed names below. docs/protocol.md explains each of them.
+"""
 
 from __future__ import annotations
 
+import enum
 import json
 from pathlib import Path
 from typing import Any, Final
 
-from django.core.serializers.json import DjangoJSONEncoder
+SOURCE: Final[Path] = Path(__file__).with_name("protocol.json")
+"""The protocol file; the browser client's constants are generated from it."""
 
-_SPEC: Final[dict[str, Any]] = json.loads(
-    (Path(__file__).with_name("protocol.json")).read_text(encoding="utf-8")
-)
+_SPEC: Final[dict[str, Any]] = json.loads(SOURCE.read_text(encoding="utf-8"))
 
-CLIENT_FRAMES: Final[frozenset[str]] = frozenset(_SPEC["client_frames"])
-EVENTS: Final[dict[str, str]] = _SPEC["events"]
+
+class FrameType(enum.StrEnum):
+    """The ``type`` of a client frame, from ``client_frames``: ``FrameType.ACTION == "action"``."""
+
+    ACTION = "action"
+    CANCEL = "cancel"
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    RESUME = "resume"
+    PING = "ping"
+
+
+class EventName(enum.StrEnum):
+    """The ``event`` of a server frame, from ``events``: ``EventName.PATCH_HTML == "patch_html"``."""
+
+    PATCH_HTML = "patch_html"
+    DISPATCH_EVENT = "dispatch_event"
+    TOAST = "toast"
+    REDIRECT = "redirect"
+    HISTORY = "history"
+    LOAD_JS = "load_js"
+    PATCH_SIGNALS = "patch_signals"
+    END = "end"
+    ERROR = "error"
+    POSITIONS = "positions"
+    RESYNC = "resync"
+    PRESENCE_STATE = "presence_state"
+    PRESENCE_DIFF = "presence_diff"
+    REVOKED = "revoked"
+
+
+class Status(enum.IntEnum):
+    """Statuses of ``error`` frames (and 0, the client's own "network"), from ``errors``."""
+
+    NETWORK = 0
+    BAD_REQUEST = 400
+    UNAUTHORIZED = 401
+    FORBIDDEN = 403
+    NOT_FOUND = 404
+    CONFLICT = 409
+    TOO_LARGE = 413
+    TOO_MANY = 429
+    CANCELLED = 499
+    SERVER_ERROR = 500
+
+
+class CloseCode(enum.IntEnum):
+    """WebSocket close codes the server sends, from ``close_codes``."""
+
+    NORMAL = 1000
+    CONNECT_FAILED = 1011
+    SERVICE_RESTART = 1012
+    GROUP_CLOSED = 4000
+    SIGNED_OUT = 4401
+    ORIGIN_REFUSED = 4403
+    TOO_SLOW = 4408
+
+
+ERRORS: Final[dict[str, tuple[Status, str]]] = {
+    name: (Status(entry["status"]), entry["message"]) for name, entry in _SPEC["errors"].items()
+}
+"""Error name -> (status, default message): ``ERRORS["conflict"] == (409, "Duplicate invocation id")``."""
+
+CLIENT_FRAMES: Final[frozenset[str]] = frozenset(FrameType)
 TERMINAL_EVENTS: Final[frozenset[str]] = frozenset(_SPEC["terminal_events"])
 SWAPS: Final[tuple[str, ...]] = tuple(_SPEC["swaps"])
-STATUSES: Final[dict[str, int]] = _SPEC["statuses"]
-MESSAGES: Final[dict[str, str]] = _SPEC["messages"]
-ID_MAX_LENGTH: Final[int] = _SPEC["id_max_length"]
+SWAP_ALIASES: Final[dict[str, str]] = dict(_SPEC["swap_aliases"])
+ID_MAX_LENGTH: Final[int] = _SPEC["limits"]["id_max_length"]
+MAX_FRAME_BYTES: Final[int] = _SPEC["limits"]["max_frame_bytes"]
+GROUP_NAME_MAX_LENGTH: Final[int] = _SPEC["limits"]["group_name_max_length"]
 DEFAULT_SWAP: Final[str] = _SPEC["defaults"]["swap"]
+NO_RECONNECT_CLOSE_CODES: Final[range] = range(
+    _SPEC["no_reconnect_close_codes"]["min"], _SPEC["no_reconnect_close_codes"]["max"] + 1
+)
 
-PATCH_HTML: Final = EVENTS["patch_html"]
-DISPATCH_EVENT: Final = EVENTS["dispatch_event"]
-TOAST: Final = EVENTS["toast"]
-REDIRECT: Final = EVENTS["redirect"]
-HISTORY: Final = EVENTS["history"]
-LOAD_JS: Final = EVENTS["load_js"]
-PATCH_SIGNALS: Final = EVENTS["patch_signals"]
-END: Final = EVENTS["end"]
-ERROR: Final = EVENTS["error"]
+_DEFAULT_MESSAGES: Final[dict[int, str]] = {}
+for _status, _message in ERRORS.values():
+    _DEFAULT_MESSAGES.setdefault(int(_status), _message)
+
+
+def message(error: str) -> str:
+    """The default message of the error called ``error`` in ``protocol.json``."""
+    return ERRORS[error][1]
+
+
+def known_message(status: int) -> str | None:
+    """The default message of ``status`` when ``protocol.json`` has one."""
+    return _DEFAULT_MESSAGES.get(status)
 
 
 def default_message(status: int) -> str:
     """The message an error of ``status`` carries when the application gave none."""
-    return MESSAGES.get(str(status), MESSAGES["500"])
+    return _DEFAULT_MESSAGES.get(status, ERRORS["server_error"][1])
 
 
-_encoder = DjangoJSONEncoder(ensure_ascii=False, separators=(",", ":"))
+def _check_enums() -> None:
+    """The hand-written enums name exactly what ``protocol.json`` defines."""
+    statuses = {int(status) for status, _ in ERRORS.values()}
+    if statuses != {int(s) for s in Status}:
+        raise RuntimeError(f"protocol.Status differs from protocol.json's errors: {sorted(statuses)}")
+    if list(_SPEC["client_frames"]) != [str(f) for f in FrameType]:
+        raise RuntimeError("protocol.FrameType differs from protocol.json's client_frames")
+    if list(_SPEC["events"]) != [str(e) for e in EventName]:
+        raise RuntimeError("protocol.EventName differs from protocol.json's events")
+    if dict(_SPEC["close_codes"]) != {code.name.lower(): int(code) for code in CloseCode}:
+        raise RuntimeError("protocol.CloseCode differs from protocol.json's close_codes")
 
 
-def encode_frame(event: str, data: dict[str, Any], id: str | None = None) -> str:
-    """One server frame as JSON text: a reply when ``id`` is given, else a push.
-
-    Raises ``TypeError``/``ValueError`` when ``data`` holds something JSON can't carry.
-    """
-    frame: dict[str, Any] = (
-        {"event": event, "data": data}
-        if id is None
-        else {
-            "id": id,
-            "event": event,
-            "data": data,
-        }
-    )
-    return _encoder.encode(frame)
-
-
-def encode_end(id: str) -> str:
-    """The ``end`` frame of invocation ``id``: ``encode_frame(END, {}, id)``, without an encoder pass."""
-    return '{"id":' + _encoder.encode(id) + ',"event":"' + END + '","data":{}}'
-
-
-def encode_error(status: int, message: str, id: str | None) -> str:
-    """An ``error`` frame; ``id`` is kept (as ``null`` when unknown) so the client can tell."""
-    return _encoder.encode({"id": id, "event": ERROR, "data": {"status": status, "message": message}})
+_check_enums()

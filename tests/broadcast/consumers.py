@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from hyperchannels import HTML, Signal, Toast, action
 from hyperchannels.broadcast import abroadcast, broadcast
 from hyperchannels.consumers import HyperConsumer
-from hyperchannels.protocol import encode_frame
+from hyperchannels.encoding import encode_frame
 
 
 class RoomConsumer(HyperConsumer):

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.template import engines
 from django.test import override_settings
 
-from hyperchannels import HTML, Actions, Redirect, Signal, Toast, protocol
+from hyperchannels import HTML, Actions, Redirect, Signal, Toast, encoding
 from hyperchannels.broadcast import abroadcast, asend_to_user, broadcast, user_group
 from hyperchannels.streams import sign_stream, unsign_stream
 from hyperchannels.testing import ActionCommunicator
@@ -187,13 +187,13 @@ async def test_a_broadcast_is_encoded_once_whatever_the_number_of_receivers(
     layer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
-    real = protocol.encode_frame
+    real = encoding.encode_frame
 
     def counting(*args: Any, **kwargs: Any) -> str:
         calls.append(args[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(protocol, "encode_frame", counting)
+    monkeypatch.setattr(encoding, "encode_frame", counting)
     comms = [ActionCommunicator(websocket_app, "/ws/room/many/") for _ in range(20)]
     for comm in comms:
         assert (await comm.connect())[0]

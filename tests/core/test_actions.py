@@ -28,7 +28,8 @@ from hyperchannels import (
 )
 from hyperchannels.actions import action_name, event_of
 from hyperchannels.consumers import HyperConsumer
-from hyperchannels.protocol import END, encode_end, encode_frame
+from hyperchannels.encoding import encode_end, encode_frame
+from hyperchannels.protocol import EventName
 
 
 def test_action_marks_with_the_method_name_or_the_given_one() -> None:
@@ -197,4 +198,4 @@ def test_values_use_djangos_json_encoder() -> None:
 
 @given(st.text(min_size=1, max_size=64))
 def test_the_end_frame_shortcut_is_the_general_encoding(invocation_id: str) -> None:
-    assert encode_end(invocation_id) == encode_frame(END, {}, invocation_id)
+    assert encode_end(invocation_id) == encode_frame(EventName.END, {}, invocation_id)

@@ -74,7 +74,7 @@ frames = st.one_of(
 def assert_well_formed(frame: Any) -> None:
     assert isinstance(frame, dict)
     assert set(frame) <= {"id", "event", "data"}
-    assert frame["event"] in protocol.EVENTS.values()
+    assert frame["event"] in set(protocol.EventName)
     assert isinstance(frame["data"], dict)
     if "id" in frame:
         assert frame["id"] is None or isinstance(frame["id"], str)
