@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -39,13 +43,15 @@ def balanced(
         "DJANGO_DEBUG": "0",
         "PYTHONPATH": os.pathsep.join([str(EXAMPLE), str(ROOT)]),
     }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=EXAMPLE,
-        env=env,
-        check=True,
-        timeout=120,
-    )
+    for command in (["migrate", "--noinput", "-v0"], ["demo_setup"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=EXAMPLE,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     workers = [DaphneProcess("example.asgi:application", "example.settings", env=env) for _ in range(2)]
     for worker in workers:
         worker.start()
@@ -111,3 +117,45 @@ def test_nginx_balances_sockets_over_both_workers_and_broadcasts_cross(
         for ws in others:
             frame = recv_until(ws, lambda f: f["event"] == "patch_html")
             assert "Balanced" in str(frame["data"])
+
+
+def sign_in(port: int, username: str) -> str:
+    """Sign in through nginx as a browser does (CSRF cookie, token and Origin); the session id."""
+    base = f"http://127.0.0.1:{port}"
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base}/accounts/login/", timeout=5) as response:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.read().decode())
+    assert token, "the login page has no CSRF token"
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.group(1), "username": username, "password": f"{username}-demo-pw"}
+    ).encode()
+    request = urllib.request.Request(f"{base}/accounts/login/", data=form, headers={"Origin": base})
+    try:
+        with opener.open(request, timeout=5) as response:
+            assert response.url == f"{base}/", response.url  # redirected home, signed in
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"signing in through nginx failed: HTTP {exc.code}") from None
+    session = {cookie.name: cookie.value for cookie in jar}.get("sessionid")
+    assert session, "no session cookie after signing in"
+    return session
+
+
+def test_signing_in_through_nginx_gives_an_authenticated_socket(
+    balanced: tuple[int, list[DaphneProcess]],
+) -> None:
+    port, _ = balanced
+    session = sign_in(port, "ann")
+    origin = f"http://127.0.0.1:{port}"
+    with connect(
+        f"ws://127.0.0.1:{port}/ws/home/",
+        origin=origin,  # type: ignore[arg-type]
+        additional_headers={"Cookie": f"sessionid={session}"},
+    ) as ws:
+        # set_theme answers 403 to an anonymous socket: a signal here means the session counts.
+        ws.send(json.dumps({"type": "action", "id": "1", "name": "set_theme", "data": {"theme": "dark"}}))
+        replies = []
+        while not replies or replies[-1]["event"] not in ("end", "error"):
+            frame = recv_until(ws, lambda f: f.get("id") == "1")
+            replies.append(frame)
+    assert [(f["event"], f["data"]) for f in replies] == [("patch_signals", {"$theme": "dark"}), ("end", {})]
