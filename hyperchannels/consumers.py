@@ -73,7 +73,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._streams: set[str] = set()
         self._closed = False
         self._accepted = asyncio.Event()
-        self._early: list[dict[str, Any]] = []
+        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     # Actions ------------------------------------------------------------------------------
 
@@ -132,14 +132,14 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         for name in self._joined | self._streams:
             await relays.leave(name, self)
 
-    async def relay_deliver(self, message: dict[str, Any]) -> None:
-        """A message of one of this socket's groups, from the process's relay of that group."""
-        if self._closed:
-            return
-        if not self._accepted.is_set():
-            self._early.append(message)  # joined before accepting: sent once accepted
-            return
-        await self.dispatch(message)
+    def relay_deliver(self, message: dict[str, Any]) -> None:
+        """Take a message of one of this socket's groups, from the process's relay of that group.
+
+        It never waits: the message joins this socket's own inbox, so a socket that is slow to
+        take it (or a handler that awaits) delays no other member of the group.
+        """
+        if not self._closed:
+            self._inbox.put_nowait(message)
 
     # Channels plumbing --------------------------------------------------------------------
 
@@ -152,17 +152,18 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._client_receive = receive
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        layer_loop: asyncio.Task[None] | None = None
+        loops: list[asyncio.Task[None]] = []
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
             self.channel_receive = link.receive
-            layer_loop = asyncio.create_task(self._dispatch_layer(link.receive))
+            loops.append(asyncio.create_task(self._receive_layer(link.receive)))
+            loops.append(asyncio.create_task(self._dispatch_inbox()))
         self._reader = asyncio.create_task(self._read_client())
         try:
             await self._ended
         finally:
-            tasks = [self._reader, *self._running.values(), *([layer_loop] if layer_loop else [])]
+            tasks = [self._reader, *self._running.values(), *loops]
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -196,11 +197,17 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         else:
             self._ended.set_exception(error)
 
-    async def _dispatch_layer(self, receive: Receive) -> None:
-        """Layer messages, once the socket is accepted (nothing may be sent before that)."""
+    async def _receive_layer(self, receive: Receive) -> None:
+        """Messages sent to this socket's own channel join its inbox."""
+        while True:
+            self._inbox.put_nowait(await receive())
+
+    async def _dispatch_inbox(self) -> None:
+        """Layer and group messages in order, once the socket is accepted (nothing may be sent
+        before that); a handler that awaits delays only this socket."""
         await self._accepted.wait()
         while True:
-            message = await receive()
+            message = await self._inbox.get()
             try:
                 await self.dispatch(message)
             except Exception:
@@ -213,9 +220,6 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         await super().accept(subprotocol, headers)
         self._accepted.set()
-        early, self._early = self._early, []
-        for message in early:
-            await self.dispatch(message)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Unlike Channels' dispatch, no hop to a thread per message: database hygiene is

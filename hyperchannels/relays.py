@@ -24,7 +24,8 @@ logger = logging.getLogger("hyperchannels")
 class Member(Protocol):
     channel_name: str
 
-    async def relay_deliver(self, message: dict[str, Any]) -> None: ...
+    def relay_deliver(self, message: dict[str, Any]) -> None:
+        """Take one group message; must never wait (a slow member delays no other)."""
 
 
 class GroupRelay:
@@ -49,7 +50,7 @@ class GroupRelay:
             message = await link.receive()
             for member in list(self.members):
                 try:
-                    await member.relay_deliver(message)
+                    member.relay_deliver(message)
                 except Exception:
                     logger.exception("Could not deliver a message of group %r", self.group)
 
