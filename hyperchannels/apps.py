@@ -10,4 +10,4 @@ class HyperchannelsConfig(AppConfig):
     verbose_name = "hyperchannels"
 
     def ready(self) -> None:
-        from . import checks, layers  # noqa: F401  (register the system checks)
+        from . import checks  # noqa: F401  (register the system checks)

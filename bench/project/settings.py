@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from hyperchannels.layers import redis_channel_layer
+from hyperchannels.redis_layer import redis_channel_layer
 
 SECRET_KEY = "bench-not-secret"
 DEBUG = False
@@ -24,7 +24,7 @@ USE_TZ = True
 _layer = os.environ.get("BENCH_LAYER", "memory")
 _redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 if _layer in ("core", "pubsub"):
-    # The same Redis config for every contender; see hyperchannels.layers for why.
+    # The same Redis config for every contender; see hyperchannels.redis_layer for why.
     # A prefix per run: memberships left by killed workers of earlier runs must not count.
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(  # type: ignore[arg-type]

@@ -54,7 +54,7 @@ DATABASES = {
 }
 REDIS_URL = os.environ.get("REDIS_URL")
 if REDIS_URL:
-    from hyperchannels.layers import redis_channel_layer
+    from hyperchannels.redis_layer import redis_channel_layer
 
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(

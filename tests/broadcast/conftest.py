@@ -11,7 +11,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.test import override_settings
 
-from hyperchannels.layers import redis_channel_layer
+from hyperchannels.redis_layer import redis_channel_layer
 from tests.conftest import require
 from tests.redis_server import PrivateRedis
 

@@ -2,7 +2,7 @@
 
 import os
 
-from hyperchannels.layers import redis_channel_layer
+from hyperchannels.redis_layer import redis_channel_layer
 from tests.settings import *  # noqa: F403
 
 _kind = os.environ.get("HYPER_TEST_LAYER", "memory")

@@ -1,16 +1,14 @@
-"""Redis channel-layer configuration that keeps idle sockets up, and a check for the trap.
+"""Redis channel-layer configuration that keeps idle sockets up.
 
 redis-py 8 made 5 s its default ``socket_timeout``: exactly channels_redis' blocking-receive
 timeout (``BZPOPMIN`` for 5 s). With a plain ``{"hosts": [url]}`` config every idle consumer
 on the core layer then dies with ``TimeoutError`` about every 5 s (channels_redis issue 422).
+``hyperchannels.checks`` warns (``hyperchannels.W002``) about a layer config that falls into it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
-
-from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
 
 CORE_BACKEND = "channels_redis.core.RedisChannelLayer"
 PUBSUB_BACKEND = "channels_redis.pubsub.RedisPubSubChannelLayer"
@@ -42,7 +40,8 @@ def redis_channel_layer(
     return {"BACKEND": backend, "CONFIG": {"hosts": [host], **config}}
 
 
-def _redis_major() -> int:
+def redis_major() -> int:
+    """The installed redis-py major version, 0 when absent or unreadable."""
     try:
         import redis
     except ImportError:
@@ -53,33 +52,11 @@ def _redis_major() -> int:
         return 0
 
 
-def _host_times_out_idle(host: Any) -> bool:
+def host_times_out_idle(host: Any) -> bool:
+    """Whether a ``CONFIG["hosts"]`` entry gets a socket timeout at or below the blocking receive."""
     if isinstance(host, dict):
         if "socket_timeout" not in host:
             return True
         timeout = host["socket_timeout"]
         return timeout is not None and timeout <= BLOCKING_RECEIVE_SECONDS
     return True  # a URL string or (host, port) pair takes redis-py's default
-
-
-@register(Tags.compatibility)
-def check_redis_socket_timeout(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Warn about a core Redis layer whose idle consumers would die every 5 s."""
-    if _redis_major() < 8:
-        return []
-    warnings: list[CheckMessage] = []
-    for alias, entry in (getattr(settings, "CHANNEL_LAYERS", None) or {}).items():
-        if entry.get("BACKEND") != CORE_BACKEND:
-            continue
-        hosts = (entry.get("CONFIG") or {}).get("hosts") or ["redis://localhost:6379"]
-        if any(_host_times_out_idle(host) for host in hosts):
-            warnings.append(
-                Warning(
-                    f"CHANNEL_LAYERS[{alias!r}]: with redis-py 8 the default socket_timeout (5 s) equals "
-                    "channels_redis' blocking receive, so idle sockets crash with TimeoutError.",
-                    hint="Use hyperchannels.layers.redis_channel_layer(url), or give each host a dict "
-                    f"with a socket_timeout above {BLOCKING_RECEIVE_SECONDS} s (or None).",
-                    id="hyperchannels.W002",
-                )
-            )
-    return warnings
