@@ -2,10 +2,14 @@
 import { Window } from "happy-dom";
 
 export class FakeWebSocket {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
   static instances = [];
   constructor(url) {
     this.url = url;
-    this.readyState = 0;
+    this.readyState = FakeWebSocket.CONNECTING;
     this.sent = [];
     FakeWebSocket.instances.push(this);
   }
@@ -13,22 +17,22 @@ export class FakeWebSocket {
     return FakeWebSocket.instances.at(-1);
   }
   send(text) {
-    if (this.readyState !== 1) throw new Error("send on a socket that is not open");
+    if (this.readyState !== FakeWebSocket.OPEN) throw new Error("send on a socket that is not open");
     this.sent.push(JSON.parse(text));
   }
   close() {
-    this.readyState = 3;
+    this.readyState = FakeWebSocket.CLOSED;
   }
   // Test controls
   serverOpen() {
-    this.readyState = 1;
+    this.readyState = FakeWebSocket.OPEN;
     this.onopen?.({});
   }
   serverSend(frame) {
     this.onmessage?.({ data: typeof frame === "string" ? frame : JSON.stringify(frame) });
   }
   serverDrop() {
-    this.readyState = 3;
+    this.readyState = FakeWebSocket.CLOSED;
     this.onclose?.({ code: 1006 });
   }
 }
@@ -66,11 +70,14 @@ export function record(window, ...names) {
   return seen;
 }
 
-let loaded = null;
-/** The client module (loaded once, after the first DOM is installed). */
-export async function client() {
-  loaded ??= await import("../src/hyperchannels.js");
-  return loaded;
+/** The folder of the client's modules, as Django serves them. */
+export const STATIC = new URL("../../hyperchannels/static/hyperchannels/", import.meta.url);
+
+const loaded = new Map();
+/** A module of the client (loaded once, after the first DOM is installed); the entry by default. */
+export async function client(module = "hyperchannels.js") {
+  if (!loaded.has(module)) loaded.set(module, await import(new URL(module, STATIC).href));
+  return loaded.get(module);
 }
 
 /** A connected socket on a fresh DOM. */

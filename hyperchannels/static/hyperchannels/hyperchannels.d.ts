@@ -1,7 +1,13 @@
-// Type declarations of the hyperchannels browser client (src/hyperchannels.js).
+// Type declarations of the hyperchannels browser client (hyperchannels.js and the modules beside it).
+// The protocol's names and their unions come from protocol.d.ts, generated from protocol.json.
+import type { ConnectionState, EventName, WindowEventNames } from "./protocol.js";
 
-export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
-export type Swap = "inner" | "outer" | "before" | "after" | "prepend" | "append" | "delete" | "none";
+export type {
+  AttributeName, ClassName, ConnectionState, ErrorName, EventName, Focus, FrameType, Swap, SwapAlias,
+  TerminalEvent, WindowEventName, WindowEventNames,
+} from "./protocol.js";
+export { PROTOCOL } from "./protocol.js";
+
 export type ErrorKind = "network" | "timeout" | "server" | "client" | "cancelled";
 
 export interface ActionOptions {
@@ -35,7 +41,8 @@ export interface Outcome {
 }
 
 export declare class HyperError extends Error {
-  /** 0: the network failed (or timed out); otherwise the application's status. */
+  constructor(status: number, message: string, kind: ErrorKind, id?: string | null);
+  /** 0: the network failed (or timed out, or a frame was unreadable); else the application's status. */
   status: number;
   kind: ErrorKind;
   id: string | null;
@@ -43,6 +50,7 @@ export declare class HyperError extends Error {
 }
 
 export declare class HyperSocket {
+  constructor(url: string, options?: ConnectOptions);
   readonly url: string;
   readonly state: ConnectionState;
   action(name: string, data?: Record<string, unknown>, options?: ActionOptions): Promise<Outcome>;
@@ -55,24 +63,34 @@ export declare function connect(url: string, options?: ConnectOptions): HyperSoc
 
 export declare function alpinePlugin(Alpine: unknown): void;
 
-export declare const PROTOCOL: {
-  events: Record<string, string>;
-  terminal: string[];
-  swaps: Swap[];
-  statuses: Record<string, number>;
-  windowEvents: Record<string, string>;
-  defaults: { swap: Swap; focus: string; reconnect_min_ms: number; reconnect_max_ms: number };
-  idMaxLength: number;
+/** `hyper:requestError`: an invocation's failure carries its action `name` and `source` element. */
+export interface RequestErrorDetail {
+  id: string | null;
+  status: number;
+  message: string;
+  kind: ErrorKind;
+  /** The action's name (undefined for subscribe/unsubscribe); absent for failures no invocation owns. */
+  name?: string;
+  /** The invocation's `source` element, or null; absent for failures no invocation owns. */
+  source?: Element | null;
+}
+
+/** The `detail` of each window event the client dispatches, by its key in protocol.json. */
+export interface WindowEventDetails {
+  event: { id: string | null; event: EventName; data: Record<string, unknown> };
+  request_error: RequestErrorDetail;
+  toast: { value: unknown; id: string | null };
+  signals: Record<string, unknown>;
+  connected: { url: string };
+  disconnected: { url: string };
+  reconnecting: { attempt: number; delay: number };
+}
+
+/** Window event name -> CustomEvent, e.g. `"hyper:requestError"` -> `CustomEvent<RequestErrorDetail>`. */
+export type HyperWindowEventMap = {
+  [K in keyof WindowEventDetails as WindowEventNames[K]]: CustomEvent<WindowEventDetails[K]>;
 };
 
 declare global {
-  interface WindowEventMap {
-    "hyper:event": CustomEvent<{ id: string | null; event: string; data: Record<string, unknown> }>;
-    "hyper:requestError": CustomEvent<{ id: string | null; status: number; message: string; kind: ErrorKind }>;
-    "hyper:toast": CustomEvent<{ value: unknown; id: string | null }>;
-    "hyper:signals": CustomEvent<Record<string, unknown>>;
-    "hyper:connected": CustomEvent<{ url: string }>;
-    "hyper:disconnected": CustomEvent<{ url: string }>;
-    "hyper:reconnecting": CustomEvent<{ attempt: number; delay: number }>;
-  }
+  interface WindowEventMap extends HyperWindowEventMap {}
 }

@@ -1,0 +1,192 @@
+// HyperSocket: one WebSocket to a HyperConsumer, its invocations, its streams and its reconnects.
+import { applyEvent } from "./apply.js";
+import { PendingCall } from "./call.js";
+import { HyperError, KIND, emit, reportError } from "./error.js";
+import {
+  ATTRIBUTES, CLIENT_STATES, DEFAULTS, ERRORS, EVENTS, FRAMES, LIMITS, STATUS, TERMINAL_EVENTS, WINDOW_EVENTS,
+} from "./protocol.js";
+import { ReconnectTimer } from "./timer.js";
+
+const W = WINDOW_EVENTS;
+const UNREADABLE = "Unreadable frame from server";
+
+function socketURL(url) {
+  const absolute = new URL(url, location.href);
+  if (absolute.protocol === "http:") absolute.protocol = "ws:";
+  if (absolute.protocol === "https:") absolute.protocol = "wss:";
+  return absolute.href;
+}
+
+/** A reply or push as JSON text gives it: an object, else null (not JSON, or not a frame). */
+function parseFrame(text) {
+  try {
+    const frame = JSON.parse(text);
+    return frame !== null && typeof frame === "object" && !Array.isArray(frame) ? frame : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One WebSocket to a HyperConsumer; `state` is one of CLIENT_STATES, mirrored on <html>. */
+export class HyperSocket {
+  constructor(url, options = {}) {
+    this.url = socketURL(url);
+    this.options = {
+      strictTargets: false, maxFrameBytes: LIMITS.max_frame_bytes,
+      reconnectMin: DEFAULTS.reconnect_min_ms, reconnectMax: DEFAULTS.reconnect_max_ms, ...options,
+    };
+    this.pending = new Map(); // invocation id -> PendingCall
+    this.queue = []; // calls made while not open
+    this.streams = new Set();
+    this.nextId = 0;
+    this.applying = Promise.resolve();
+    this.timer = new ReconnectTimer(() => this.open(), this.options.reconnectMin, this.options.reconnectMax);
+    this.onOnline = () => this.state === CLIENT_STATES.reconnecting && (this.timer.reset(), this.open());
+    window.addEventListener("online", this.onOnline);
+    this.setState(CLIENT_STATES.connecting);
+    this.open();
+  }
+
+  setState(state) {
+    this.state = state;
+    document.documentElement.setAttribute(ATTRIBUTES.state, state);
+  }
+
+  get isOpen() {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  open() {
+    const ws = (this.ws = new WebSocket(this.url));
+    ws.onopen = () => this.opened();
+    ws.onmessage = (message) => this.received(message.data);
+    ws.onclose = () => ws === this.ws && this.dropped();
+  }
+
+  opened() {
+    this.timer.reset();
+    this.setState(CLIENT_STATES.open);
+    emit(window, W.connected, { url: this.url });
+    for (const token of this.streams) this.stream(FRAMES.subscribe, token, true);
+    const queued = this.queue.splice(0);
+    for (const call of queued) if (!call.done) this.transmit(call);
+  }
+
+  dropped() {
+    if (this.state === CLIENT_STATES.closed) return;
+    const wasOpen = this.state === CLIENT_STATES.open;
+    this.setState(CLIENT_STATES.reconnecting);
+    this.failSent(ERRORS.network.message, KIND.network);
+    if (wasOpen) emit(window, W.disconnected, { url: this.url });
+    const delay = this.timer.schedule();
+    emit(window, W.reconnecting, { attempt: this.timer.attempt, delay });
+  }
+
+  /** Fails every invocation already sent (its outcome is unknown) with status 0. */
+  failSent(message, kind, cancelServer = false) {
+    for (const call of [...this.pending.values()]) {
+      if (call.sent) call.fail(new HyperError(STATUS.network, message, kind, call.id), cancelServer);
+    }
+  }
+
+  send(frame) {
+    if (this.isOpen) this.ws.send(JSON.stringify(frame));
+  }
+
+  transmit(call) {
+    const text = JSON.stringify(call.frame);
+    const max = this.options.maxFrameBytes;
+    if (text.length > max && new Blob([text]).size > max) {
+      const { status, message } = ERRORS.too_large;
+      return call.fail(new HyperError(status, message, KIND.client, call.id));
+    }
+    call.sent = true;
+    this.ws.send(text);
+  }
+
+  call(frame, options) {
+    const call = new PendingCall(this, frame, options);
+    this.pending.set(call.id, call);
+    if (this.state === CLIENT_STATES.open && this.isOpen) this.transmit(call);
+    else if (this.state === CLIENT_STATES.closed) {
+      call.fail(new HyperError(STATUS.network, "Socket is closed", KIND.network, call.id));
+    } else this.queue.push(call);
+    return call.promise;
+  }
+
+  newId() {
+    return String(++this.nextId);
+  }
+
+  /** Invoke the action `name`; resolves on `end`/`redirect`, rejects with a HyperError. */
+  action(name, data = {}, options = {}) {
+    const frame = { type: FRAMES.action, id: this.newId(), name, data };
+    if (options.target != null) frame.target = options.target;
+    if (options.block != null) frame.block = options.block;
+    return this.call(frame, options);
+  }
+
+  stream(type, token, internal = false) {
+    const promise = this.call({ type, id: this.newId(), stream: token }, {});
+    return internal ? promise.catch(() => {}) : promise;
+  }
+
+  /** Join the group a signed token names; again after every reconnect. */
+  subscribe(token) {
+    this.streams.add(token);
+    return this.stream(FRAMES.subscribe, token);
+  }
+
+  unsubscribe(token) {
+    this.streams.delete(token);
+    return this.stream(FRAMES.unsubscribe, token);
+  }
+
+  close() {
+    this.setState(CLIENT_STATES.closed);
+    this.timer.cancel();
+    window.removeEventListener("online", this.onOnline);
+    for (const call of [...this.pending.values()]) {
+      call.fail(new HyperError(STATUS.network, "Socket is closed", KIND.network, call.id), true);
+    }
+    this.ws?.close();
+  }
+
+  navigate(url, replace) {
+    if (replace) location.replace(url);
+    else location.assign(url);
+  }
+
+  /** Frames are applied one after another, in the order they arrived. */
+  received(text) {
+    const frame = parseFrame(text);
+    this.applying = this.applying.then(() => (frame ? this.apply(frame) : this.unreadable()));
+  }
+
+  // A frame that cannot be read has an id that cannot be read either: any invocation sent may have
+  // lost its reply (or its terminal event), so none of them may resolve as a success.
+  unreadable() {
+    const error = new HyperError(STATUS.network, UNREADABLE, KIND.client);
+    if ([...this.pending.values()].some((call) => call.sent)) this.failSent(UNREADABLE, KIND.client, true);
+    else reportError(error);
+  }
+
+  async apply({ id = null, event, data = {} }) {
+    const call = id == null ? null : this.pending.get(id);
+    if (id != null && (!call || call.failed)) return; // cancelled, timed out or failed already
+    emit(window, W.event, { id, event, data });
+    try {
+      if (event === EVENTS.error) {
+        const error = new HyperError(data.status, data.message, KIND.server, id);
+        return call ? call.fail(error) : reportError(error);
+      }
+      await applyEvent(this, event, data, call);
+      if (call && TERMINAL_EVENTS.includes(event)) call.succeed({ event, data });
+    } catch (error) {
+      const failure = error instanceof HyperError ? error
+        : new HyperError(STATUS.network, String(error?.message ?? error), KIND.client, id);
+      if (call) call.fail(failure, true);
+      else reportError(failure, id);
+    }
+  }
+}

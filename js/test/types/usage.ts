@@ -1,0 +1,40 @@
+// Compiled (never run) by types.test.mjs: the typings describe the client as pages use it.
+import {
+  CLIENT_STATES, EVENTS, SWAPS, SWAP_ALIASES, WINDOW_EVENTS,
+} from "../../../hyperchannels/static/hyperchannels/protocol.js";
+import {
+  HyperError, PROTOCOL, connect, type ConnectionState, type RequestErrorDetail, type Swap,
+} from "../../../hyperchannels/static/hyperchannels/hyperchannels.js";
+
+const socket = connect("/ws/", { strictTargets: true, reconnectMin: 10 });
+const state: ConnectionState = socket.state;
+const open: ConnectionState = CLIENT_STATES.open;
+const swap: Swap = SWAPS.inner;
+const canonical: Swap = SWAP_ALIASES.beforeend;
+const fromProtocol: Swap = PROTOCOL.swaps[0];
+const limit: 64 = PROTOCOL.idMaxLength;
+
+window.addEventListener("hyper:requestError", (event) => {
+  const detail: RequestErrorDetail = event.detail;
+  const name: string | undefined = detail.name;
+  const source: Element | null | undefined = detail.source;
+  console.log(detail.status, detail.kind, name, source);
+});
+window.addEventListener(WINDOW_EVENTS.reconnecting, (event) => console.log(event.detail.attempt + event.detail.delay));
+window.addEventListener("hyper:event", (event) => {
+  if (event.detail.event === EVENTS.patch_html) console.log(event.detail.data);
+});
+
+socket.action("save", { id: 1 }, { target: "#card", timeout: 100 }).then(
+  (outcome) => console.log(outcome.event, outcome.data),
+  (error: HyperError) => console.log(error.status, error.network, error.kind),
+);
+console.log(state, open, swap, canonical, fromProtocol, limit);
+
+// @ts-expect-error: not a swap
+const sideways: Swap = "sideways";
+// @ts-expect-error: "closing" is a server state only
+const closing: ConnectionState = "closing";
+// @ts-expect-error: a toast's detail has no status
+window.addEventListener("hyper:toast", (event) => event.detail.status);
+console.log(sideways, closing);
