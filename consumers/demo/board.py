@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from hyperchannels import HTML, Delete, Signal, action
-from hyperchannels.broadcast import abroadcast, broadcast
+from hyperchannels import abroadcast, broadcast
 from hyperchannels.consumers import HyperConsumer
 
 from .models import TITLE_MAX, Board, Card, Presence
@@ -30,8 +31,8 @@ def cards_html(board: Board) -> str:
 
 
 def form_error(message: str = "") -> HTML:
-    """The inline error under the board's form (empty: clear it)."""
-    return HTML(message, target="#form-error", swap="inner")
+    """The inline error under the board's form (empty: clear it); the message is text, escaped."""
+    return HTML(escape(message), target="#form-error", swap="inner")
 
 
 class InvalidInput(Exception):

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from hyperchannels import HTML, Toast, action
 from hyperchannels.consumers import HyperConsumer
@@ -19,9 +20,11 @@ logger = logging.getLogger("hyperchannels")
 
 
 def progress_html(percent: int, label: str) -> str:
-    return (
-        f'<div id="job"><progress id="job-bar" value="{percent}" max="100"></progress> '
-        f'<span id="job-label">{label}</span></div>'
+    return format_html(
+        '<div id="job"><progress id="job-bar" value="{}" max="100"></progress> '
+        '<span id="job-label">{}</span></div>',
+        percent,
+        label,
     )
 
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,7 +16,8 @@ def _prefs_context(request: HttpRequest) -> dict[str, object]:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "demo/home.html", _prefs_context(request))
+    context = {**_prefs_context(request), "redis_url": settings.REDIS_URL}
+    return render(request, "demo/home.html", context)
 
 
 def board(request: HttpRequest, slug: str) -> HttpResponse:

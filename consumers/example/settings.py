@@ -72,5 +72,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"hyperchannels": {"handlers": ["console"], "level": "INFO"}},
+    # propagate False: daphne gives the root logger a handler too, and each line would print twice
+    "loggers": {"hyperchannels": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

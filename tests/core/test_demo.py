@@ -33,13 +33,18 @@ def run_demo(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def demo_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(tmp_path_factory.getbasetemp()) / "demo.log"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_log: Path) -> Iterator[int]:
     port = free_port()
     db = tmp_path_factory.mktemp("demo") / "db.sqlite3"
     env = {**os.environ, "PORT": str(port), "DEMO_DB": str(db)}
     env.pop("REDIS_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = Path(tmp_path_factory.getbasetemp()) / "demo.log"
+    log = demo_log
     process = run_demo(env, log)
     try:
         wait_for_port(port, timeout=120)
@@ -62,7 +67,7 @@ def test_demo_serves_its_pages(demo: int) -> None:
         assert "/accounts/login/" in response.url  # home needs a signed-in user
 
 
-async def test_demo_socket_answers_an_action(demo: int) -> None:
+async def test_demo_socket_answers_an_action(demo: int, demo_log: Path) -> None:
     origin = f"http://127.0.0.1:{demo}"
     async with connect(f"ws://127.0.0.1:{demo}/ws/board/readme/", origin=origin) as ws:  # type: ignore[arg-type]
         await ws.send(
@@ -74,6 +79,23 @@ async def test_demo_socket_answers_an_action(demo: int) -> None:
     replies = [f for f in frames if f.get("id") == "1"]
     assert [f["event"] for f in replies] == ["patch_html", "patch_html", "patch_html", "end"]
     assert "From a test" in replies[1]["data"]["content"]
+    # The action logs one line; daphne's root handler must not print it a second time.
+    lines = [line for line in demo_log.read_text().splitlines() if "added to readme" in line]
+    assert len(lines) == 1, demo_log.read_text()
+
+
+def test_demo_with_an_unanswering_redis_exits_with_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PORT": str(free_port()), "DEMO_DB": str(tmp_path / "db.sqlite3")}
+    env["REDIS_URL"] = "redis://127.0.0.1:1/0"  # port 1: nothing listens there
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    make = ["make", "--no-print-directory", "demo"]
+    result = subprocess.run(make, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    said = [line for line in result.stderr.splitlines() if line.startswith("run-demo:")]
+    assert len(said) == 1, result.stderr
+    assert "no Redis answers at REDIS_URL=redis://127.0.0.1:1/0" in said[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "db.sqlite3").exists()  # it stopped before doing anything
 
 
 def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: str) -> None:
