@@ -1,4 +1,4 @@
-// Connection states, queueing, in-flight failures, reconnects, timeouts and cancellation.
+// socket.js: connection states, queueing, in-flight failures, reconnects, timeouts, cancellation, unreadable frames.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeWebSocket, client, installDOM, openSocket, record, settle, tick } from "./harness.mjs";
@@ -173,5 +173,65 @@ test("a frame larger than maxFrameBytes is refused before sending", async () => 
   const { error } = await outcome(socket.action("big", { text: "x".repeat(100) }));
   assert.equal(error.status, 413);
   assert.deepEqual(ws.sent, []);
+  socket.close();
+});
+
+test("an unreadable reply fails every invocation sent, in order, and never resolves as a success", async () => {
+  const { socket, ws, window } = await openSocket();
+  const seen = record(window, "hyper:toast", "hyper:requestError");
+  const first = outcome(socket.action("save"));
+  const second = outcome(socket.action("load"));
+  ws.serverSend({ id: "1", event: "toast", data: { value: "before" } });
+  ws.serverSend('{"id": "1", "event": "end", "data": {');
+  ws.serverSend({ id: "1", event: "end", data: {} });
+  ws.serverSend({ id: "2", event: "end", data: {} });
+  await settle(socket);
+  for (const { error } of [await first, await second]) {
+    assert.deepEqual([error.status, error.kind, error.message, error.network], [0, "client", "Unreadable frame from server", true]);
+  }
+  assert.deepEqual(seen["hyper:toast"].map((d) => d.value), ["before"]);
+  assert.deepEqual(seen["hyper:requestError"].map((d) => [d.id, d.name, d.kind]), [["1", "save", "client"], ["2", "load", "client"]]);
+  assert.deepEqual(ws.sent.slice(2), [{ type: "cancel", id: "1" }, { type: "cancel", id: "2" }]);
+  socket.close();
+});
+
+test("an unreadable frame with nothing pending is a hyper:requestError; the socket goes on", async () => {
+  const { socket, ws, window } = await openSocket();
+  const seen = record(window, "hyper:requestError", "hyper:event");
+  for (const text of ["not json", "null", "[1]", "42"]) ws.serverSend(text);
+  await settle(socket);
+  assert.deepEqual(seen["hyper:requestError"], Array(4).fill({ id: null, status: 0, message: "Unreadable frame from server", kind: "client" }));
+  assert.equal(seen["hyper:event"].length, 0);
+  const pending = socket.action("after");
+  ws.serverSend({ id: "1", event: "end", data: { ok: true } });
+  assert.deepEqual(await pending, { event: "end", data: { ok: true } });
+  socket.close();
+});
+
+test("an unreadable frame leaves queued (unsent) invocations alone", async () => {
+  installDOM();
+  const { connect } = await client();
+  const socket = connect("/ws/");
+  const queued = socket.action("later");
+  const ws = FakeWebSocket.last;
+  ws.onmessage({ data: "garbage" });
+  await settle(socket);
+  ws.serverOpen();
+  ws.serverSend({ id: "1", event: "end", data: {} });
+  assert.deepEqual(await queued, { event: "end", data: {} });
+  socket.close();
+});
+
+test("an aliased swap and an unknown one, end to end", async () => {
+  const { socket, ws, window } = await openSocket('<div id="box"><p>old</p></div>');
+  const aliased = socket.action("a");
+  ws.serverSend({ id: "1", event: "patch_html", data: { target: "#box", swap: "beforeend", content: "<i>new</i>" } });
+  ws.serverSend({ id: "1", event: "end", data: {} });
+  await aliased;
+  assert.equal(window.document.getElementById("box").innerHTML, "<p>old</p><i>new</i>");
+  const unknown = outcome(socket.action("b"));
+  ws.serverSend({ id: "2", event: "patch_html", data: { target: "#box", swap: "sideways", content: "x" } });
+  const { error } = await unknown;
+  assert.deepEqual([error.status, error.kind, error.message], [400, "client", "Unknown swap sideways"]);
   socket.close();
 });
