@@ -109,14 +109,26 @@ def test_readme_minimal_app_runs_as_written(project: Path) -> None:
     assert "README app OK" in result.stdout
 
 
-def test_readme_test_snippet_passes_as_written(project: Path) -> None:
-    test_file = project / "notes" / "test_notes.py"
-    test_file.write_text(block_after(readme(), "`notes/test_notes.py`"))
-    (project / "pytest.ini").write_text(block_after(readme(), "`pytest.ini`"))
-    # pytest-django is in this venv but the README doesn't ask for it: the snippet must not need it
-    result = run(["pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider", "-W", "error"], project)
+def run_pytest(project: Path, test: str) -> None:
+    # pytest-django is in this venv but the docs don't ask for it: the snippets must not need it
+    args = ["pytest", "-q", "-p", "no:django", "-p", "no:cacheprovider", "-W", "error", test]
+    result = run(args, project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_readme_test_snippet_passes_as_written(project: Path) -> None:
+    (project / "notes" / "test_notes.py").write_text(block_after(readme(), "`notes/test_notes.py`"))
+    (project / "pytest.ini").write_text(block_after(readme(), "`pytest.ini`"))
+    run_pytest(project, "notes/test_notes.py")
+
+
+def test_testing_docs_snippet_passes_as_written(project: Path) -> None:
+    """docs/testing.md's example, on the README's app and its pytest.ini."""
+    docs = (ROOT / "docs" / "testing.md").read_text()
+    (project / "notes" / "test_push.py").write_text(block_after(docs, "`notes/test_push.py`"))
+    (project / "pytest.ini").write_text(block_after(readme(), "`pytest.ini`"))
+    run_pytest(project, "notes/test_push.py")
 
 
 def serving(args: list[str], project: Path, port: int) -> Iterator[str]:
