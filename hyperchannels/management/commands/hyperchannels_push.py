@@ -5,16 +5,35 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...actions import HTML, Redirect, Signal, Toast
-from ...broadcast import BroadcastError, broadcast, user_group
+from ...broadcasting import BroadcastError, broadcast, user_group
 from ...protocol import SWAPS
+
+IN_MEMORY_REFUSAL = (
+    "the channel layer is the in-memory one, which only reaches sockets of its own process: "
+    "this command runs in a process of its own, so no socket would receive the push. "
+    "Configure a Redis layer (the example project: run the demo with REDIS_URL set, and this "
+    "command with the same REDIS_URL)."
+)
 
 
 class Command(BaseCommand):
     help = "Push a toast, an HTML patch, signals or a redirect to a group's or a user's sockets."
+
+    from_shell = False
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """Run from a shell: a process with no sockets, so an in-memory layer can reach none.
+
+        ``call_command`` from inside a server process (a view, a test) skips this and may use
+        the in-memory layer: there the sockets share the process.
+        """
+        self.from_shell = True
+        super().run_from_argv(argv)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("group", nargs="?", help="the group to push to (or use --user)")
@@ -37,6 +56,8 @@ class Command(BaseCommand):
         items = self._items(options)
         if not items:
             raise CommandError("nothing to push: give --toast, --html, --signal or --redirect")
+        if self.from_shell and isinstance(get_channel_layer(), InMemoryChannelLayer):
+            raise CommandError(IN_MEMORY_REFUSAL)
         try:
             frames = broadcast(group, *items)
         except BroadcastError as exc:
