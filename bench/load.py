@@ -137,7 +137,7 @@ def _send_hyper(group: str, messages: int) -> None:
     from asgiref.sync import async_to_sync
 
     from hyperchannels import Toast
-    from hyperchannels.broadcast import abroadcast
+    from hyperchannels import abroadcast
 
     async def run() -> None:
         for i in range(messages):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .actions import (
+from .actions import action
+from .items import (
     HTML,
     ActionItem,
     Actions,
@@ -20,12 +21,12 @@ from .actions import (
     Signal,
     Signals,
     Toast,
-    action,
 )
 
 if TYPE_CHECKING:
-    from .broadcast import abroadcast, asend_to_user, broadcast, send_to_user, user_group
+    from .broadcasting import abroadcast, asend_to_user, broadcast, send_to_user
     from .consumers import HyperConsumer
+    from .groups import user_group
     from .streams import sign_stream, unsign_stream
     from .testing import ActionCommunicator
 
@@ -33,11 +34,11 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "HyperConsumer": "consumers",
-    "abroadcast": "broadcast",
-    "broadcast": "broadcast",
-    "asend_to_user": "broadcast",
-    "send_to_user": "broadcast",
-    "user_group": "broadcast",
+    "abroadcast": "broadcasting",
+    "broadcast": "broadcasting",
+    "asend_to_user": "broadcasting",
+    "send_to_user": "broadcasting",
+    "user_group": "groups",
     "sign_stream": "streams",
     "unsign_stream": "streams",
     "ActionCommunicator": "testing",

@@ -1,18 +1,50 @@
-"""Action items, the ``@action`` marker, and the one mapping from an item to its event."""
+"""What a client may call: the ``@action`` marker and each consumer class's action registry.
+
+What an action returns (the items) lives in ``items``; this module re-exports them so
+``from hyperchannels.actions import action, HTML, Toast`` works as documented
+(docs/actions.md, "@action").
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, TypeVar, overload
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
 
-from . import protocol
-from .protocol import EventName
-from .types import EventData, EventPair
+from django.core.exceptions import ImproperlyConfigured
+
+from .binding import Binder
+from .items import HTML, ActionItem, Actions, Delete, Event, History, LoadJS, Redirect, Signal, Signals, Toast
+
+__all__ = [
+    "HTML",
+    "ActionItem",
+    "Actions",
+    "Delete",
+    "Event",
+    "History",
+    "LoadJS",
+    "Redirect",
+    "Signal",
+    "Signals",
+    "Toast",
+    "ActionSpec",
+    "action",
+    "action_spec",
+    "collect_actions",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ACTION_ATTR = "hyper_action_name"
+SPEC_ATTR = "hyper_action"
+"""The attribute ``@action`` sets on a function: its ``ActionSpec``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """What ``@action`` says of one method: the name the client calls it by."""
+
+    name: str
 
 
 @overload
@@ -20,251 +52,75 @@ def action(func: F, /) -> F: ...
 @overload
 def action(name: str | None = None, /) -> Callable[[F], F]: ...
 def action(arg: Any = None, /) -> Any:
-    """Mark a consumer method as invocable from the socket, under its own or a given name.
+    """Mark a consumer method as callable from the socket, under its own or a given name.
 
-    Only methods marked this way are ever reachable by a client.
+    Only methods marked this way are ever reachable by a client. ``@action`` and
+    ``@action("name")`` both work.
     """
     if callable(arg):
-        setattr(arg, ACTION_ATTR, arg.__name__)
+        setattr(arg, SPEC_ATTR, ActionSpec(arg.__name__))
         return arg
     if arg is not None and (not isinstance(arg, str) or not arg):
         raise TypeError("@action takes a non-empty action name, or no argument")
 
     def mark(func: F) -> F:
-        setattr(func, ACTION_ATTR, arg or func.__name__)
+        setattr(func, SPEC_ATTR, ActionSpec(arg or func.__name__))
         return func
 
     return mark
 
 
-def action_name(obj: object) -> str | None:
-    """The runtime name of a function marked with ``@action``, else ``None``."""
-    name = getattr(obj, ACTION_ATTR, None)
-    return name if isinstance(name, str) else None
+def action_spec(obj: object) -> ActionSpec | None:
+    """The ``ActionSpec`` of a function marked with ``@action``, else ``None``."""
+    spec = getattr(obj, SPEC_ATTR, None)
+    return spec if isinstance(spec, ActionSpec) else None
 
 
-def collect_actions(cls: type) -> tuple[dict[str, str], list[str]]:
-    """A class's actions (runtime name -> attribute name) and the names two methods claim."""
-    actions: dict[str, str] = {}
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """One consumer class's actions: runtime name -> attribute name and binder."""
+
+    attributes: dict[str, str]
+    binders: dict[str, Binder]
+    conflicts: list[str]
+    """Runtime names two methods of one class claim (reported by a system check)."""
+
+
+def collect_actions(cls: type, reserved: Iterable[str] = ()) -> Registry:
+    """The actions of ``cls``, checked when the class is defined.
+
+    Raises ``ImproperlyConfigured`` for an ``@action`` method whose attribute name is one of
+    ``reserved`` (a method the runtime or Channels calls, such as ``send``: the action would
+    replace it) and for one that can't take ``(self, request)``.
+    """
+    reserved = set(reserved)
+    attributes: dict[str, str] = {}
     conflicts: list[str] = []
     for klass in reversed(cls.__mro__):
         claimed: set[str] = set()
         for attribute, value in vars(klass).items():
             # Redefining a method without @action takes its action away.
-            for name in [n for n, a in actions.items() if a == attribute]:
-                del actions[name]
-            marked = action_name(value)
-            if marked is None:
+            for name in [n for n, a in attributes.items() if a == attribute]:
+                del attributes[name]
+            spec = action_spec(value)
+            if spec is None:
                 continue
-            if marked in claimed:
-                conflicts.append(marked)
-            claimed.add(marked)
-            actions[marked] = attribute
-    return actions, conflicts
-
-
-class ActionItem:
-    """Base of every item an action returns; ``event_of`` turns one into its event."""
-
-    event: ClassVar[str]
-
-    def _data(self) -> EventData:
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)  # type: ignore[arg-type]
-            if getattr(self, f.name) is not None
-        }
-
-
-def _non_empty(kind: str, field: str, value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{kind}.{field} must be a non-empty string, not {value!r}")
-
-
-def _delay(name: str, value: int | None) -> None:
-    if value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"HTML.{name} must be an int of milliseconds, not {value!r}")
-    if value < 0:
-        raise ValueError(f"HTML.{name} must not be negative, not {value}")
-
-
-@dataclass(frozen=True)
-class HTML(ActionItem):
-    """Swap ``content`` into the element matching ``target`` (``swap`` says how)."""
-
-    content: str | None = None
-    target: str | None = None
-    swap: str = protocol.DEFAULT_SWAP
-    transition: bool = False
-    focus: str | None = None
-    swap_delay: int | None = None
-    settle_delay: int | None = None
-    strict_targets: bool | None = None
-
-    event: ClassVar[str] = EventName.PATCH_HTML
-
-    def __post_init__(self) -> None:
-        if self.swap not in protocol.SWAPS:
-            raise ValueError(f"HTML.swap must be one of {', '.join(protocol.SWAPS)}, not {self.swap!r}")
-        if self.content is not None and not isinstance(self.content, str):
-            raise TypeError(f"HTML.content must be a str, not {type(self.content).__name__}")
-        if self.target is not None and not isinstance(self.target, str):
-            raise TypeError(f"HTML.target must be a str, not {type(self.target).__name__}")
-        _delay("swap_delay", self.swap_delay)
-        _delay("settle_delay", self.settle_delay)
-
-
-@dataclass(frozen=True)
-class Delete(ActionItem):
-    """Remove the element matching ``target``."""
-
-    target: str
-    event: ClassVar[str] = EventName.PATCH_HTML
-
-    def __post_init__(self) -> None:
-        _non_empty("Delete", "target", self.target)
-
-    def _data(self) -> EventData:
-        return HTML("", target=self.target, swap="delete")._data()
-
-
-@dataclass(frozen=True)
-class Event(ActionItem):
-    """Dispatch a DOM ``CustomEvent`` on ``target`` (or ``window``)."""
-
-    name: str
-    payload: dict[str, Any] | None = None
-    target: str | None = None
-    event: ClassVar[str] = EventName.DISPATCH_EVENT
-
-    def __post_init__(self) -> None:
-        _non_empty("Event", "name", self.name)
-
-
-@dataclass(frozen=True)
-class Toast(ActionItem):
-    """A notification; the page shows ``payload`` however it likes (``hyper:toast``)."""
-
-    payload: Any
-    event: ClassVar[str] = EventName.TOAST
-
-    def _data(self) -> EventData:
-        return {} if self.payload is None else {"value": self.payload}
-
-
-@dataclass(frozen=True)
-class Redirect(ActionItem):
-    """Navigate the page; terminal: nothing after it is delivered."""
-
-    url: str
-    replace: bool = False
-    event: ClassVar[str] = EventName.REDIRECT
-
-    def __post_init__(self) -> None:
-        _non_empty("Redirect", "url", self.url)
-
-
-@dataclass(frozen=True)
-class History(ActionItem):
-    """Change the address bar without navigating."""
-
-    push_url: str | None = None
-    replace_url: str | None = None
-    event: ClassVar[str] = EventName.HISTORY
-
-    def __post_init__(self) -> None:
-        if self.push_url is None and self.replace_url is None:
-            raise ValueError("History needs push_url or replace_url")
-
-
-@dataclass(frozen=True)
-class LoadJS(ActionItem):
-    """Load a module script once per page."""
-
-    src: str
-    event: ClassVar[str] = EventName.LOAD_JS
-
-    def __post_init__(self) -> None:
-        _non_empty("LoadJS", "src", self.src)
-
-
-@dataclass(frozen=True)
-class Signal(ActionItem):
-    """Set one Alpine signal; a ``$name`` goes to ``Alpine.store("hyper")``."""
-
-    name: str
-    value: Any
-    event: ClassVar[str] = EventName.PATCH_SIGNALS
-
-    def __post_init__(self) -> None:
-        _non_empty("Signal", "name", self.name)
-
-    def _data(self) -> EventData:
-        # Signal values are data, not optional fields: None clears a signal, so it is kept.
-        return {self.name: self.value}
-
-
-@dataclass(frozen=True)
-class Signals(ActionItem):
-    """Set several Alpine signals at once."""
-
-    values: dict[str, Any]
-    event: ClassVar[str] = EventName.PATCH_SIGNALS
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.values, dict):
-            raise TypeError(f"Signals takes a dict, not {type(self.values).__name__}")
-        for name in self.values:
-            _non_empty("Signals", "name", name)
-
-    def _data(self) -> EventData:
-        return dict(self.values)
-
-
-class Actions:
-    """Several items as one value; iterating it gives them in order."""
-
-    __slots__ = ("items",)
-
-    def __init__(self, *items: Any) -> None:
-        self.items: tuple[Any, ...] = items
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Actions):
-            return self.items == other.items
-        if isinstance(other, (list, tuple)):
-            return list(self.items) == list(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(self.items)
-
-    def __repr__(self) -> str:
-        return f"Actions{self.items!r}"
-
-
-def event_of(item: ActionItem) -> EventPair:
-    """The event name and data an item becomes on the wire (SPEC 3.4)."""
-    return item.event, item._data()
-
-
-def is_item(value: object) -> bool:
-    """Whether ``value`` is one action item (not a collection of them)."""
-    return isinstance(value, ActionItem)
-
-
-def iter_flat(values: Iterable[Any]) -> Iterator[Any]:
-    """Items of nested lists, tuples and ``Actions``, in order."""
-    for value in values:
-        if isinstance(value, (list, tuple, Actions)):
-            yield from iter_flat(value)
-        else:
-            yield value
+            if attribute in reserved:
+                raise ImproperlyConfigured(
+                    f"{klass.__module__}.{klass.__qualname__}.{attribute} is an @action, but "
+                    f"{attribute}() is a method the consumer itself needs. Name the method "
+                    f'otherwise and keep the action\'s name: @action("{spec.name}") '
+                    f"def {attribute}_action(self, request, ...)."
+                )
+            if spec.name in claimed:
+                conflicts.append(spec.name)
+            claimed.add(spec.name)
+            attributes[spec.name] = attribute
+    binders: dict[str, Binder] = {}
+    for name, attribute in attributes.items():
+        func = getattr(cls, attribute)
+        try:
+            binders[name] = Binder(func)
+        except TypeError as exc:
+            raise ImproperlyConfigured(f"{cls.__module__}.{cls.__qualname__}: {exc}") from None
+    return Registry(attributes, binders, conflicts)

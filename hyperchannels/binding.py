@@ -6,10 +6,12 @@ import inspect
 import math
 import typing
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from .exceptions import BadRequest
+
+CSRF_FIELD = "csrfmiddlewaretoken"
+"""Dropped from every invocation's data before binding (docs/actions.md, "Arguments")."""
 
 _TRUE = frozenset({"true", "on", "1", "yes"})
 _FALSE = frozenset({"false", "off", "0", "no", ""})
@@ -106,7 +108,10 @@ class Binder:
             inspect.Parameter.POSITIONAL_ONLY,
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
         ):
-            raise TypeError(f"action {func.__qualname__} must take (self, request, **kwargs)")
+            raise TypeError(
+                f"action {func.__qualname__} must take (self, request, ...): "
+                f"def {func.__name__}(self, request, **data)"
+            )
         self.request_param = params[0].name
         try:
             hints = typing.get_type_hints(func)
@@ -129,17 +134,23 @@ class Binder:
             if p.default is inspect.Parameter.empty
             and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         ]
-        self.positional_only = {p.name for p in params[1:] if p.kind is inspect.Parameter.POSITIONAL_ONLY}
+        positional_only = [p.name for p in params[1:] if p.kind is inspect.Parameter.POSITIONAL_ONLY]
+        if positional_only:
+            raise TypeError(
+                f"action {func.__qualname__} has positional-only parameters "
+                f"({', '.join(positional_only)}); the invocation's data binds by name"
+            )
 
     def bind(self, data: dict[str, Any]) -> dict[str, Any]:
         """Keyword arguments for the call; ``BadRequest`` when ``data`` doesn't fit."""
-        if self.positional_only:
-            raise BadRequest("This action can't be called with named data")
         if not data and not self.required:
             return {}
-        unexpected = sorted(k for k in data if k not in self.names and not self.accepts_any)
-        if self.request_param in data:
-            unexpected.append(self.request_param)
+        if CSRF_FIELD in data:  # a {% csrf_token %} field of a Django form: not an argument
+            data = {k: v for k, v in data.items() if k != CSRF_FIELD}
+        unexpected = sorted(
+            {k for k in data if k not in self.names and not self.accepts_any}
+            | ({self.request_param} & data.keys())
+        )
         if unexpected:
             raise BadRequest("Unexpected argument: " + ", ".join(unexpected))
         missing = [name for name in self.required if name not in data]
@@ -157,9 +168,3 @@ class Binder:
             except CoercionError:
                 raise BadRequest(f"Invalid value for {name}") from None
         return kwargs
-
-
-@lru_cache(maxsize=1024)
-def binder_for(func: Callable[..., Any]) -> Binder:
-    """The cached binder of an action's function (as defined on the class, with ``self``)."""
-    return Binder(func)

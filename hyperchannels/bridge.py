@@ -1,13 +1,16 @@
 """The one bridge from the event loop to sync user code (actions, generators, templates).
 
 Sync code runs in a shared pool of worker threads (``SYNC_THREADS``), not asgiref's single
-thread-sensitive thread, so sync actions of different sockets run side by side. Each call
-keeps Django's database-connection hygiene (``close_old_connections`` before and after), which
-is why the consumer itself never hops to a thread per frame.
+thread-sensitive thread, so sync actions of different sockets run side by side; at most
+``SYNC_THREADS_PER_SOCKET`` of them for one socket at once (``SocketThreads``), so one socket
+can't hold every thread. Each call keeps Django's database-connection hygiene
+(``close_old_connections`` before and after), which is why the consumer itself never hops to
+a thread per frame.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
@@ -63,8 +66,9 @@ class ThreadedGenerator:
     on that same thread, after any step still running there.
     """
 
-    def __init__(self, generator: Generator[Any, Any, Any]) -> None:
+    def __init__(self, generator: Generator[Any, Any, Any], turns: asyncio.Semaphore | None = None) -> None:
         self._generator = generator
+        self._turns = turns
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyper-gen")
         self._started = False
         self._closed = False
@@ -87,7 +91,12 @@ class ThreadedGenerator:
     async def __anext__(self) -> Any:
         if self._closed:
             raise StopAsyncIteration
-        item = await SyncToAsync(self._step, thread_sensitive=False, executor=self._thread)()
+        step = SyncToAsync(self._step, thread_sensitive=False, executor=self._thread)
+        if self._turns is None:
+            item = await step()
+        else:
+            async with self._turns:
+                item = await step()
         if item is _DONE:
             await self.aclose()
             raise StopAsyncIteration
@@ -106,3 +115,25 @@ class ThreadedGenerator:
 def iterate_in_thread(generator: Generator[Any, Any, Any]) -> AsyncIterator[Any]:
     """Stream a sync generator's items without running any of its code on the event loop."""
     return ThreadedGenerator(generator)
+
+
+class SocketThreads:
+    """One socket's share of the worker threads: at most ``limit`` busy at once.
+
+    Its further sync calls (and generator steps) wait their turn on the event loop, holding
+    no thread, so one socket (one user's tabs, one script) can't delay the others.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError(f"SYNC_THREADS_PER_SOCKET must be at least 1, not {limit}")
+        self._turns = asyncio.Semaphore(limit)
+
+    async def run(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``run_sync`` within this socket's share."""
+        async with self._turns:
+            return await run_sync(func, *args, **kwargs)
+
+    def iterate(self, generator: Generator[Any, Any, Any]) -> AsyncIterator[Any]:
+        """A sync generator stepped in a thread of its own, each step within this socket's share."""
+        return ThreadedGenerator(generator, self._turns)

@@ -1,7 +1,8 @@
 """Push action items to groups of sockets, from anywhere, through the channel layer.
 
-A broadcast is normalised and JSON-encoded once, here; every receiving consumer forwards the
-encoded frames as they are (``HyperConsumer.hyper_push``), whatever the number of sockets.
+A broadcast is normalised and JSON-encoded once, here (``invocation.emit``, the loop replies
+use too); every receiving consumer forwards the encoded frames as they are, whatever the
+number of sockets. docs/broadcast.md is the user's guide.
 """
 
 from __future__ import annotations
@@ -14,47 +15,37 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import get_setting
-from .encoding import encode_frame
-from .normalise import normalise
-from .protocol import EventName
-
-PUSH_MESSAGE_TYPE = "hyper.push"
-"""The channel-layer message type a broadcast sends; ``HyperConsumer.hyper_push`` handles it."""
-
-
-class BroadcastError(Exception):
-    """The channel layer could not take a broadcast (Redis down or too slow)."""
-
-
-def user_group(user: Any) -> str:
-    """The group every socket of one user joins; takes a user or a primary key."""
-    pk = getattr(user, "pk", user)
-    if pk is None:
-        raise ValueError("user_group needs a saved user or a primary key")
-    return f"hyper.user.{pk}"
+from .exceptions import BroadcastError
+from .groups import PUSH_MESSAGE_TYPE, check_group, layer_group, user_group
+from .invocation import emit
 
 
 async def encode_push_frames(items: tuple[Any, ...]) -> list[str]:
     """The JSON text of each push frame of ``items``, encoded once for every receiver.
 
     ``str``, ``dict`` and ``HttpResponse`` raise ``TypeError``: a broadcast has no
-    invocation to take a target or a template from.
+    invocation to take a target or a template from. A value JSON can't carry raises
+    ``ValueError``/``TypeError`` before anything is sent.
     """
     frames: list[str] = []
+
+    async def collect(text: str) -> None:
+        frames.append(text)
+
     for value in items:
-        async for event, data in normalise(value):
-            frames.append(encode_frame(event, data))
-            if event == EventName.REDIRECT:
-                return frames
+        if await emit(value, None, None, collect):
+            break  # a redirect: nothing after it is delivered
     return frames
 
 
 async def abroadcast(group: str, *items: Any, exclude: str | None = None, alias: str = "default") -> int:
     """Send ``items`` to every socket in ``group`` (but ``exclude``, a channel name).
 
-    Returns the number of frames sent. Raises ``BroadcastError`` when the layer fails or
-    does not answer within ``BROADCAST_TIMEOUT`` seconds.
+    Returns the number of frames sent. Raises ``ValueError`` for an invalid group name,
+    ``BroadcastError`` when the layer fails or does not answer within ``BROADCAST_TIMEOUT``
+    seconds.
     """
+    check_group(group)
     frames = await encode_push_frames(items)
     if not frames:
         return 0
@@ -66,7 +57,7 @@ async def abroadcast(group: str, *items: Any, exclude: str | None = None, alias:
         message["exclude"] = exclude
     timeout = float(get_setting("BROADCAST_TIMEOUT"))
     try:
-        await asyncio.wait_for(layer.group_send(group, message), timeout)
+        await asyncio.wait_for(layer.group_send(layer_group(group), message), timeout)
     except TimeoutError:
         raise BroadcastError(f"broadcast to {group!r} timed out after {timeout:g} s") from None
     except (OSError, ConnectionError) as exc:

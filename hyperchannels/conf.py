@@ -9,10 +9,12 @@ from django.core.signals import setting_changed
 
 DEFAULTS: dict[str, Any] = {
     "MAX_FRAME_BYTES": 1_048_576,
+    "MAX_SERVER_FRAME_BYTES": 1_048_576,
     "MAX_CONCURRENT_ACTIONS": 16,
     "USER_GROUPS": True,
     "STREAM_MAX_AGE": None,
     "SYNC_THREADS": 32,
+    "SYNC_THREADS_PER_SOCKET": 4,
     "BROADCAST_TIMEOUT": 5.0,
 }
 

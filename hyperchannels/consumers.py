@@ -1,12 +1,15 @@
-"""``HyperConsumer``: one WebSocket, many concurrent action invocations, pushes from groups."""
+"""``HyperConsumer``: one WebSocket, many concurrent action invocations, pushes from groups.
+
+The consumer owns the socket: its state, admission of client frames (404, 409, 429, binding),
+the bookkeeping of running invocations and the inline start of each one. Running an
+invocation is ``invocation``'s; which groups the socket is in is ``membership``'s.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections.abc import Iterable
-from contextlib import aclosing
 from types import MethodType
 from typing import Any, ClassVar
 
@@ -18,50 +21,52 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from . import protocol
-from .actions import action_name, collect_actions
-from .binding import Binder, binder_for
-from .bridge import iterate_in_thread, run_sync
-from .broadcast import PUSH_MESSAGE_TYPE, user_group
+from . import encoding, protocol
+from .actions import Registry, collect_actions
+from .bridge import SocketThreads
 from .conf import get_setting
-from .encoding import encode_end, encode_error, encode_frame
-from .exceptions import ProtocolError, UnsupportedReturn, error_of
-from .frames import ActionFrame, CancelFrame, FrameError, StreamFrame, parse_frame
+from .exceptions import FrameError, ProtocolError
+from .frames import ActionFrame, CancelFrame, PingFrame, StreamFrame, parse_frame
+from .groups import PUSH_MESSAGE_TYPE
+from .invocation import Invocation, ReplyContext
 from .layerlink import LayerLink
-from .normalise import Invocation, close_source, normalise, ready_events
+from .membership import Membership, server_groups
 from .origin import origin_allowed
-from .protocol import EventName
-from .relays import relays_for
+from .protocol import CloseCode, ConnectionState, FrameType, Status
 from .request import build_request
 from .streams import unsign_stream
-from .types import EventPair, Receive, Scope, Send
+from .types import Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
 
-ORIGIN_REFUSED_CLOSE_CODE = 4403
-CONNECT_FAILED_CLOSE_CODE = 1011
+_detached: set[asyncio.Task[Any]] = set()
+"""Invocations of closed sockets still blocked in user code; kept until they end."""
 
 
 class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
-    """Serve ``@action`` methods to one browser socket (SPEC 2.4, 3).
+    """Serve ``@action`` methods to one browser socket (docs/actions.md, docs/protocol.md).
 
     Subclass it, mark methods with ``@action``, optionally set ``template_name`` (for dict
-    returns) and override ``get_groups``.
+    returns), ``groups`` and override ``get_groups``.
     """
 
     template_name: ClassVar[str | None] = None
-    hyper_actions: ClassVar[dict[str, str]] = {}
-    """Runtime action name -> attribute name, built for each subclass."""
-    hyper_action_conflicts: ClassVar[list[str]] = []
-    """Action names that two methods of one class claim (reported by a system check)."""
+    hyper_actions: ClassVar[Registry] = Registry({}, {}, [])
+    """This class's actions, built when the class is defined (``actions.collect_actions``)."""
 
     request: HttpRequest
+    state: ConnectionState = ConnectionState.CONNECTING
     _plain_send: ClassVar[bool] = True
     _plain_dispatch: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.hyper_actions, cls.hyper_action_conflicts = collect_actions(cls)
+        if "receive" in vars(cls):
+            raise ImproperlyConfigured(
+                f"{cls.__module__}.{cls.__qualname__} overrides receive(), which a HyperConsumer never "
+                "calls: it reads every frame itself. Mark methods with @action instead."
+            )
+        cls.hyper_actions = collect_actions(cls, reserved=_RESERVED)
         # Frames skip Channels' send()/dispatch() wrappers unless a subclass overrides them.
         cls._plain_send = cls.send is AsyncWebsocketConsumer.send
         cls._plain_dispatch = cls.dispatch is HyperConsumer.dispatch
@@ -69,21 +74,20 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._running: dict[str, asyncio.Task[None]] = {}
-        self._joined: set[str] = set()
-        self._streams: set[str] = set()
-        self._closed = False
-        self._accepted = asyncio.Event()
+        self._opened = asyncio.Event()
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.threads = SocketThreads(int(get_setting("SYNC_THREADS_PER_SOCKET")))
+        """This socket's share of the worker threads for sync user code."""
 
     # Actions ------------------------------------------------------------------------------
 
     def get_action(self, name: str) -> MethodType | None:
         """The bound ``@action`` method called ``name``, or ``None``; nothing else is reachable."""
-        attribute = self.hyper_actions.get(name)
+        attribute = self.hyper_actions.attributes.get(name)
         if attribute is None:
             return None
         method = getattr(self, attribute, None)
-        if isinstance(method, MethodType) and action_name(method.__func__) == name:
+        if isinstance(method, MethodType) and method.__func__ is getattr(type(self), attribute, None):
             return method
         return None
 
@@ -96,41 +100,13 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return str(render_block_to_string(self.template_name, block_name, context, self.request))
 
     async def _render_block_off_loop(self, block_name: str, context: dict[str, Any]) -> str:
-        return await run_sync(self.render_block, block_name, context)
+        return await self.threads.run(self.render_block, block_name, context)
 
     # Groups -------------------------------------------------------------------------------
 
     def get_groups(self) -> Iterable[str]:
-        """Groups this socket joins on connect (may be ``async``); none by default."""
+        """Groups this socket joins on connect, besides ``groups`` (may be ``async``)."""
         return []
-
-    async def _server_groups(self) -> list[str]:
-        groups: Any = self.get_groups
-        if inspect.iscoroutinefunction(groups):
-            chosen = await groups()
-        else:
-            chosen = await run_sync(groups)
-        names = list(chosen or [])
-        user = self.scope.get("user")
-        if get_setting("USER_GROUPS") and user is not None and user.is_authenticated:
-            names.append(user_group(user))
-        return names
-
-    async def join_groups(self) -> None:
-        """Join ``get_groups()`` and the user's group; called by ``connect`` before accepting."""
-        names = await self._server_groups()
-        if names and self.channel_layer is None:
-            raise ImproperlyConfigured("HyperConsumer groups need CHANNEL_LAYERS to be configured")
-        for name in names:
-            await relays_for(self.channel_layer).join(name, self)
-            self._joined.add(name)
-
-    async def _leave_groups(self) -> None:
-        if self.channel_layer is None:
-            return
-        relays = relays_for(self.channel_layer)
-        for name in self._joined | self._streams:
-            await relays.leave(name, self)
 
     def relay_deliver(self, message: dict[str, Any]) -> None:
         """Take a message of one of this socket's groups, from the process's relay of that group.
@@ -138,7 +114,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         It never waits: the message joins this socket's own inbox, so a socket that is slow to
         take it (or a handler that awaits) delays no other member of the group.
         """
-        if not self._closed:
+        if self.state is ConnectionState.CONNECTING or self.state is ConnectionState.OPEN:
             self._inbox.put_nowait(message)
 
     # Channels plumbing --------------------------------------------------------------------
@@ -152,6 +128,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._client_receive = receive
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.membership = Membership(self, self.channel_layer)
         loops: list[asyncio.Task[None]] = []
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
@@ -163,10 +140,10 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         try:
             await self._ended
         finally:
-            tasks = [self._reader, *self._running.values(), *loops]
-            for task in tasks:
+            for task in [self._reader, *loops]:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(self._reader, *loops, return_exceptions=True)
+            self._detach_running()
 
     async def _read_client(self) -> None:
         """Dispatch client messages in order, until an invocation takes this task over.
@@ -197,19 +174,31 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         else:
             self._ended.set_exception(error)
 
+    def _detach_running(self) -> None:
+        """Cancel running invocations without waiting for them: closing never waits on user
+        code. One blocked in a thread ends (and closes its generator) when that step returns."""
+        for task in self._running.values():
+            task.cancel()
+            if not task.done():
+                _detached.add(task)
+                task.add_done_callback(_detached.discard)
+
     async def _receive_layer(self, receive: Receive) -> None:
         """Messages sent to this socket's own channel join its inbox."""
         while True:
             self._inbox.put_nowait(await receive())
 
     async def _dispatch_inbox(self) -> None:
-        """Layer and group messages in order, once the socket is accepted (nothing may be sent
+        """Layer and group messages in order, once the socket is open (nothing may be sent
         before that); a handler that awaits delays only this socket."""
-        await self._accepted.wait()
+        await self._opened.wait()
         while True:
             message = await self._inbox.get()
             try:
-                await self.dispatch(message)
+                if message.get("type") == PUSH_MESSAGE_TYPE:
+                    await self._push(message)
+                else:
+                    await self.dispatch(message)
             except Exception:
                 logger.exception(
                     "%s could not handle a layer message of type %r",
@@ -218,8 +207,20 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 )
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        """Join the groups the server chose (``groups``, ``get_groups()``, the user's group),
+        then accept: however ``connect()`` accepts, the socket is in its groups first."""
+        if self.state is ConnectionState.CONNECTING:
+            await self.membership.join(await server_groups(self, HyperConsumer.get_groups))
         await super().accept(subprotocol, headers)
-        self._accepted.set()
+        if self.state is ConnectionState.CONNECTING:
+            self.state = ConnectionState.OPEN
+            self._opened.set()
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close the socket (``code``: a WebSocket close code); nothing is sent after it."""
+        await super().close(code, reason)
+        if self.state is ConnectionState.OPEN:
+            self.state = ConnectionState.CLOSING
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Unlike Channels' dispatch, no hop to a thread per message: database hygiene is
@@ -233,7 +234,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.request = build_request(self.scope, self)
         if not origin_allowed(self.scope):
             logger.warning("Refused a socket from a foreign Origin on %s", self.scope.get("path"))
-            await self.close(ORIGIN_REFUSED_CLOSE_CODE)
+            await self.close(CloseCode.ORIGIN_REFUSED)
             return
         try:
             await self.connect()
@@ -246,27 +247,27 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             logger.exception(
                 "%s could not open a socket on %s", type(self).__qualname__, self.scope.get("path")
             )
-            await self.close(CONNECT_FAILED_CLOSE_CODE)
+            await self.close(CloseCode.CONNECT_FAILED)
 
     async def connect(self) -> None:
-        """Join the groups, then accept; override to refuse (``close()``) or add checks."""
-        await self.join_groups()
+        """Accept the socket (joining its groups); override to refuse, or to set state first."""
         await self.accept()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        self._closed = True
-        running = list(self._running.values())
-        for task in running:
-            task.cancel()
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
-        await self._leave_groups()
-        await self.disconnect(message.get("code", 1000))
+        self.state = ConnectionState.CLOSING
+        self._detach_running()
+        await self.membership.leave_all()
+        try:
+            await self.disconnect(message.get("code", CloseCode.NORMAL))
+        except Exception:
+            logger.exception("%s.disconnect() failed", type(self).__qualname__)
+        finally:
+            self.state = ConnectionState.CLOSED
         raise StopConsumer()
 
-    async def hyper_push(self, message: dict[str, Any]) -> None:
+    async def _push(self, message: dict[str, Any]) -> None:
         """Forward a broadcast's pre-encoded frames, unless this socket is the excluded one."""
-        if message.get("exclude") == self.channel_name or self._closed:
+        if message.get("exclude") == self.channel_name:
             return
         for text in message["frames"]:
             await self._send_text(text)
@@ -274,37 +275,50 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     # Wire protocol ------------------------------------------------------------------------
 
     async def websocket_receive(self, message: dict[str, Any]) -> None:
+        frame_id: str | None = None
         try:
             frame = parse_frame(message.get("text"), int(get_setting("MAX_FRAME_BYTES")))
+            frame_id = frame.id
             if isinstance(frame, ActionFrame):
                 await self._start_action(frame)
             elif isinstance(frame, CancelFrame):
                 self._cancel(frame.id)
+            elif isinstance(frame, PingFrame):
+                await self._send_text(encoding.encode_end(frame.id))
             else:
                 await self._stream_frame(frame)
         except FrameError as exc:
             await self._send_error(exc.status, exc.message, exc.id)
+        except Exception:
+            # Whatever fails while handling one frame ends that frame, never the socket.
+            logger.exception("%s could not handle a frame", type(self).__qualname__)
+            await self._send_error(Status.SERVER_ERROR, protocol.message("server_error"), frame_id)
 
     async def _start_action(self, frame: ActionFrame) -> None:
         if frame.id in self._running:
-            raise FrameError(409, protocol.message("conflict"))
+            raise FrameError(Status.CONFLICT, protocol.message("conflict"))
         if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
-            raise FrameError(429, protocol.message("too_many"), frame.id)
+            raise FrameError(Status.TOO_MANY, protocol.message("too_many"), frame.id)
         method = self.get_action(frame.name)
         if method is None:
-            raise FrameError(404, "Unknown action", frame.id)
-        binder = binder_for(method.__func__)
+            raise FrameError(Status.NOT_FOUND, "Unknown action", frame.id)
+        binder = self.hyper_actions.binders[frame.name]
         try:
             kwargs = binder.bind(frame.data)
         except ProtocolError as exc:
             raise FrameError(exc.status, exc.message, frame.id) from None
+        context = ReplyContext(frame.name, frame.target, frame.block, self._render_block_off_loop)
+        invocation = Invocation(
+            frame.id, context, method, binder, kwargs, self.request, self.threads, self._send_text,
+            type(self).__qualname__,
+        )
         this_task = asyncio.current_task()
         assert this_task is not None
         # Runs only if the invocation waits (the loop gets a turn): then a new task reads on.
         hand_over = asyncio.get_running_loop().call_soon(self._hand_over_reading, this_task)
         self._running[frame.id] = this_task
         try:
-            await self._invoke(frame, method, binder, kwargs)
+            await invocation.run()
         finally:
             hand_over.cancel()  # it never waited: this task reads on
             del self._running[frame.id]
@@ -318,75 +332,22 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if task is not None:
             task.cancel()
 
-    async def _call(self, method: MethodType, binder: Binder, kwargs: dict[str, Any]) -> Any:
-        if binder.is_coroutine:
-            return await method(self.request, **kwargs)
-        if binder.is_generator:
-            result = method(self.request, **kwargs)  # creating a generator runs none of it
-        else:
-            result = await run_sync(method, self.request, **kwargs)
-        if inspect.isgenerator(result):
-            return iterate_in_thread(result)
-        return result
-
-    async def _invoke(
-        self, frame: ActionFrame, method: MethodType, binder: Binder, kwargs: dict[str, Any]
-    ) -> None:
-        """Run one invocation and send its events, then its terminal frame (or an error)."""
-        last_event: str | None = None
-        result: Any = None
-        ready: list[EventPair] | None = []
-        try:
-            result = await self._call(method, binder, kwargs)
-            ready = ready_events(result)
-            if ready is not None:
-                for event, data in ready:
-                    await self._send_text(encode_frame(event, data, frame.id))
-                    last_event = event
-            else:
-                invocation = Invocation(frame.name, frame.target, frame.block, self._render_block_off_loop)
-                async with aclosing(normalise(result, invocation)) as events:
-                    async for event, data in events:
-                        await self._send_text(encode_frame(event, data, frame.id))
-                        last_event = event
-            if last_event != EventName.REDIRECT:  # a redirect ends the invocation itself
-                await self._send_text(encode_end(frame.id))
-        except asyncio.CancelledError:
-            await self._send_error(499, protocol.message("cancelled"), frame.id)
-        except Exception as exc:
-            known = error_of(exc)
-            if known is not None:
-                await self._send_error(*known, frame.id)
-                return
-            if isinstance(exc, UnsupportedReturn):
-                logger.error("Action %r of %s: %s", frame.name, type(self).__qualname__, exc)
-            else:
-                logger.exception("Action %r of %s failed", frame.name, type(self).__qualname__)
-            await self._send_error(500, protocol.message("server_error"), frame.id)
-        finally:
-            if ready is None:  # a stream or a value that needed normalising
-                await close_source(result)
-
     async def _stream_frame(self, frame: StreamFrame) -> None:
         try:
             group = unsign_stream(frame.stream)
         except signing.BadSignature:
-            raise FrameError(403, "Invalid stream token", frame.id) from None
+            raise FrameError(Status.FORBIDDEN, "Invalid stream token", frame.id) from None
         if self.channel_layer is None:
             logger.error("%s got a stream frame but no channel layer is set", type(self).__qualname__)
-            raise FrameError(500, protocol.message("server_error"), frame.id)
-        relays = relays_for(self.channel_layer)
-        if frame.type == "subscribe":
-            await relays.join(group, self)
-            self._streams.add(group)
-        elif group in self._streams:
-            self._streams.discard(group)
-            if group not in self._joined:
-                await relays.leave(group, self)
-        await self._send_text(encode_end(frame.id))
+            raise FrameError(Status.SERVER_ERROR, protocol.message("server_error"), frame.id)
+        if frame.type is FrameType.SUBSCRIBE:
+            await self.membership.subscribe(group)
+        else:
+            await self.membership.unsubscribe(group)
+        await self._send_text(encoding.encode_end(frame.id))
 
     async def _send_text(self, text: str) -> None:
-        if self._closed:
+        if self.state is not ConnectionState.OPEN:
             return
         if self._plain_send:
             await self.base_send({"type": "websocket.send", "text": text})
@@ -394,8 +355,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send(text_data=text)
 
     async def _send_error(self, status: int, message: str, invocation_id: str | None) -> None:
-        await self._send_text(encode_error(status, message, invocation_id))
+        await self._send_text(encoding.encode_error(status, message, invocation_id))
 
 
-# The layer message type and its handler name must agree.
-assert get_handler_name({"type": PUSH_MESSAGE_TYPE}) == HyperConsumer.hyper_push.__name__
+_RESERVED: frozenset[str] = frozenset(name for klass in HyperConsumer.__mro__ for name in vars(klass))
+"""Attribute names of the runtime and Channels: an ``@action`` method may not take one."""

@@ -1,11 +1,8 @@
-"""One small exception per control signal of the runtime."""
+"""The exceptions of hyperchannels, in one module."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-
-from .protocol import default_message, message
+from .protocol import Status, default_message
 
 
 class ProtocolError(Exception):
@@ -20,25 +17,24 @@ class ProtocolError(Exception):
         super().__init__(self.message)
 
 
+class FrameError(ProtocolError):
+    """A client frame the server refuses; ``id`` is the frame's id when it had a valid one."""
+
+    def __init__(self, status: int, message: str | None = None, id: str | None = None) -> None:
+        super().__init__(status, message)
+        self.id = id
+
+
 class BadRequest(ProtocolError):
     """A malformed frame or arguments that don't fit the action (400)."""
 
     def __init__(self, message: str | None = None) -> None:
-        super().__init__(400, message)
+        super().__init__(Status.BAD_REQUEST, message)
 
 
 class UnsupportedReturn(TypeError):
     """An action returned (or yielded) something that is not an action item."""
 
 
-def error_of(exc: BaseException) -> tuple[int, str] | None:
-    """Status and user-facing message of an exception the application raised on purpose."""
-    if isinstance(exc, ProtocolError):
-        return exc.status, exc.message
-    if isinstance(exc, PermissionDenied):
-        return 403, str(exc) or message("forbidden")
-    if isinstance(exc, Http404):
-        return 404, str(exc) or message("not_found")
-    if isinstance(exc, ValidationError):
-        return 400, "; ".join(str(m) for m in exc.messages) or message("invalid_data")
-    return None
+class BroadcastError(Exception):
+    """The channel layer could not take a broadcast (Redis down or too slow)."""

@@ -1,4 +1,7 @@
-"""Parse and validate client frames (SPEC 3.1); every flaw is a ``FrameError`` with its status."""
+"""Parse and validate client frames (docs/protocol.md, "Client to server").
+
+Every flaw is a ``FrameError`` with its status and, where the frame had a valid one, its id.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol
-from .exceptions import ProtocolError
-
-
-class FrameError(ProtocolError):
-    """A client frame the server refuses; ``id`` is the frame's id when it had a valid one."""
-
-    def __init__(self, status: int, message: str, id: str | None = None) -> None:
-        super().__init__(status, message)
-        self.id = id
+from .exceptions import FrameError
+from .protocol import FrameType, Status
 
 
 @dataclass(slots=True)
@@ -36,12 +32,22 @@ class CancelFrame:
 class StreamFrame:
     """A ``subscribe`` or ``unsubscribe`` frame."""
 
-    type: str
+    type: FrameType
     id: str
     stream: str
 
 
-ClientFrame = ActionFrame | CancelFrame | StreamFrame
+@dataclass(slots=True)
+class PingFrame:
+    id: str
+
+
+ClientFrame = ActionFrame | CancelFrame | StreamFrame | PingFrame
+
+HANDLED: frozenset[FrameType] = frozenset(
+    {FrameType.ACTION, FrameType.CANCEL, FrameType.SUBSCRIBE, FrameType.UNSUBSCRIBE, FrameType.PING}
+)
+"""Frame types this server answers; any other ``type`` is a 400 "Unknown frame type"."""
 
 
 def _valid_id(value: Any) -> str | None:
@@ -60,45 +66,50 @@ def utf8_length_exceeds(text: str, limit: int) -> bool:
 def parse_frame(text: str | None, max_bytes: int) -> ClientFrame:
     """The typed frame of one WebSocket message, or ``FrameError``."""
     if text is None:
-        raise FrameError(400, "Binary frames are not supported")
+        raise FrameError(Status.BAD_REQUEST, "Binary frames are not supported")
     if utf8_length_exceeds(text, max_bytes):
-        raise FrameError(413, protocol.message("too_large"))
+        raise FrameError(Status.TOO_LARGE, protocol.message("too_large"))
     try:
         frame = json.loads(text)
     except (ValueError, RecursionError):
-        raise FrameError(400, "Frame is not valid JSON") from None
+        raise FrameError(Status.BAD_REQUEST, "Frame is not valid JSON") from None
     if not isinstance(frame, dict):
-        raise FrameError(400, "Frame must be a JSON object")
+        raise FrameError(Status.BAD_REQUEST, "Frame must be a JSON object")
     frame_id = _valid_id(frame.get("id"))
     kind = frame.get("type")
     if kind is None:
-        raise FrameError(400, "Frame has no type", frame_id)
-    if kind not in protocol.CLIENT_FRAMES:
-        raise FrameError(400, "Unknown frame type", frame_id)
+        raise FrameError(Status.BAD_REQUEST, "Frame has no type", frame_id)
+    if not isinstance(kind, str) or kind not in HANDLED:
+        raise FrameError(Status.BAD_REQUEST, "Unknown frame type", frame_id)
+    kind = FrameType(kind)
     if frame_id is None:
-        raise FrameError(400, f"{kind} frames need an id of 1 to {protocol.ID_MAX_LENGTH} characters")
-    if kind == "action":
+        raise FrameError(
+            Status.BAD_REQUEST, f"{kind} frames need an id of 1 to {protocol.ID_MAX_LENGTH} characters"
+        )
+    if kind is FrameType.ACTION:
         return _action_frame(frame, frame_id)
-    if kind == "cancel":
+    if kind is FrameType.CANCEL:
         return CancelFrame(frame_id)
+    if kind is FrameType.PING:
+        return PingFrame(frame_id)
     stream = frame.get("stream")
     if not isinstance(stream, str) or not stream:
-        raise FrameError(400, f"{kind} frames need a stream token", frame_id)
+        raise FrameError(Status.BAD_REQUEST, f"{kind} frames need a stream token", frame_id)
     return StreamFrame(kind, frame_id, stream)
 
 
 def _action_frame(frame: dict[str, Any], frame_id: str) -> ActionFrame:
     name = frame.get("name")
     if not isinstance(name, str) or not name:
-        raise FrameError(400, "An action frame needs a name", frame_id)
+        raise FrameError(Status.BAD_REQUEST, "An action frame needs a name", frame_id)
     data = frame.get("data")
     if data is None:
         data = {}
     elif not isinstance(data, dict):
-        raise FrameError(400, "Action data must be a JSON object", frame_id)
+        raise FrameError(Status.BAD_REQUEST, "Action data must be a JSON object", frame_id)
     target = frame.get("target")
     block = frame.get("block")
     for key, value in (("target", target), ("block", block)):
         if value is not None and not isinstance(value, str):
-            raise FrameError(400, f"Action {key} must be a string", frame_id)
+            raise FrameError(Status.BAD_REQUEST, f"Action {key} must be a string", frame_id)
     return ActionFrame(frame_id, name, data, target, block)

@@ -47,6 +47,19 @@ class EventName(enum.StrEnum):
     REVOKED = "revoked"
 
 
+class ConnectionState(enum.StrEnum):
+    """The server's state of one socket, from ``connection_states.server``."""
+
+    CONNECTING = "connecting"
+    """Handshake received; ``connect()`` runs, groups are joined; nothing may be sent."""
+    OPEN = "open"
+    """Accepted: frames flow both ways."""
+    CLOSING = "closing"
+    """The socket is gone: groups are being left and ``disconnect()`` runs; nothing is sent."""
+    CLOSED = "closed"
+    """Done."""
+
+
 class Status(enum.IntEnum):
     """Statuses of ``error`` frames (and 0, the client's own "network"), from ``errors``."""
 
@@ -120,6 +133,8 @@ def _check_enums() -> None:
         raise RuntimeError("protocol.FrameType differs from protocol.json's client_frames")
     if list(_SPEC["events"]) != [str(e) for e in EventName]:
         raise RuntimeError("protocol.EventName differs from protocol.json's events")
+    if list(_SPEC["connection_states"]["server"]) != [str(s) for s in ConnectionState]:
+        raise RuntimeError("protocol.ConnectionState differs from protocol.json's connection_states.server")
     if dict(_SPEC["close_codes"]) != {code.name.lower(): int(code) for code in CloseCode}:
         raise RuntimeError("protocol.CloseCode differs from protocol.json's close_codes")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
-from . import protocol
+from .protocol import TERMINAL_EVENTS
 
 Event = tuple[str, dict[str, Any]]
 
@@ -93,7 +93,7 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
     async def receive_until_terminal(self, invocation_id: str, timeout: float = 5) -> list[Event]:
         events: list[Event] = []
         async with asyncio.timeout(timeout):
-            while not events or events[-1][0] not in protocol.TERMINAL_EVENTS:
+            while not events or events[-1][0] not in TERMINAL_EVENTS:
                 events.append(await self.receive_reply(invocation_id, timeout))
         return events
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 EventData: TypeAlias = dict[str, Any]
 """The ``data`` object of one server frame."""
@@ -25,3 +25,19 @@ Receive: TypeAlias = Callable[[], Awaitable[dict[str, Any]]]
 
 Send: TypeAlias = Callable[[dict[str, Any]], Awaitable[None]]
 """The ASGI ``send`` callable."""
+
+
+class ChannelLayer(Protocol):
+    """What hyperchannels uses of a Channels layer (``channels.layers.BaseChannelLayer``)."""
+
+    async def new_channel(self, prefix: str = ...) -> str: ...
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    async def receive(self, channel: str) -> dict[str, Any]: ...
+
+    async def group_add(self, group: str, channel: str) -> None: ...
+
+    async def group_discard(self, group: str, channel: str) -> None: ...
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None: ...

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from hyperchannels import HTML, Signal, action
-from hyperchannels.broadcast import send_to_user
+from hyperchannels import send_to_user
 
 from .models import Preferences
 

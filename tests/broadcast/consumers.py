@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from hyperchannels import HTML, Signal, Toast, action
-from hyperchannels.broadcast import abroadcast, broadcast
+from hyperchannels import abroadcast, broadcast
 from hyperchannels.consumers import HyperConsumer
 from hyperchannels.encoding import encode_frame
 

@@ -18,7 +18,7 @@ from django.template import engines
 from django.test import override_settings
 
 from hyperchannels import HTML, Actions, Redirect, Signal, Toast, encoding
-from hyperchannels.broadcast import abroadcast, asend_to_user, broadcast, user_group
+from hyperchannels import abroadcast, asend_to_user, broadcast, user_group
 from hyperchannels.streams import sign_stream, unsign_stream
 from hyperchannels.testing import ActionCommunicator
 from tests.broadcast.asgi import websocket_app

@@ -66,7 +66,7 @@ def broadcast_from_another_process(kind: str, redis_url: str, prefix: str, group
     script = (
         "import django; django.setup()\n"
         "from hyperchannels import Toast\n"
-        "from hyperchannels.broadcast import broadcast\n"
+        "from hyperchannels import broadcast\n"
         f"print(broadcast({group!r}, Toast({text!r})))\n"
     )
     env = {

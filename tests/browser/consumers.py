@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from hyperchannels import HTML, Delete, Event, History, LoadJS, Redirect, Signal, Signals, Toast, action
-from hyperchannels.broadcast import abroadcast
+from hyperchannels import abroadcast
 from hyperchannels.consumers import HyperConsumer
 
 GROUP = "browser-page"

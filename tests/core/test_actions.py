@@ -26,10 +26,14 @@ from hyperchannels import (
     Toast,
     action,
 )
-from hyperchannels.actions import action_name, event_of
+from hyperchannels.actions import action_spec
 from hyperchannels.consumers import HyperConsumer
 from hyperchannels.encoding import encode_end, encode_frame
 from hyperchannels.protocol import EventName
+
+
+def to_event(item: Any) -> tuple[str, dict[str, Any]]:
+    return item.to_event()  # type: ignore[no-any-return]
 
 
 def test_action_marks_with_the_method_name_or_the_given_one() -> None:
@@ -42,9 +46,9 @@ def test_action_marks_with_the_method_name_or_the_given_one() -> None:
     @action()
     def plain(self: Any, request: Any) -> None: ...
 
-    assert action_name(save) == "save"
-    assert action_name(other) == "save_profile"
-    assert action_name(plain) == "plain"
+    assert action_spec(save).name == "save"
+    assert action_spec(other).name == "save_profile"
+    assert action_spec(plain).name == "plain"
     with pytest.raises(TypeError):
         action("")
 
@@ -89,12 +93,12 @@ def test_get_action_finds_only_marked_methods() -> None:
 
 
 def test_html_event_and_defaults() -> None:
-    assert event_of(HTML("<p>", target="#t")) == (
+    assert to_event(HTML("<p>", target="#t")) == (
         "patch_html",
         {"content": "<p>", "target": "#t", "swap": "outer", "transition": False},
     )
     full = HTML("<p>", "#t", "inner", True, "#f", 10, 20, True)
-    assert event_of(full)[1] == {
+    assert to_event(full)[1] == {
         "content": "<p>",
         "target": "#t",
         "swap": "inner",
@@ -108,11 +112,11 @@ def test_html_event_and_defaults() -> None:
 
 @pytest.mark.parametrize("swap", ["inner", "outer", "before", "after", "prepend", "append", "delete", "none"])
 def test_every_swap_mode_is_accepted(swap: str) -> None:
-    assert event_of(HTML("x", target="#t", swap=swap))[1]["swap"] == swap
+    assert to_event(HTML("x", target="#t", swap=swap))[1]["swap"] == swap
 
 
 def test_delete_equals_an_html_delete() -> None:
-    assert event_of(Delete("#row")) == event_of(HTML("", target="#row", swap="delete"))
+    assert to_event(Delete("#row")) == to_event(HTML("", target="#row", swap="delete"))
 
 
 @pytest.mark.parametrize(
@@ -137,7 +141,7 @@ def test_delete_equals_an_html_delete() -> None:
     ],
 )
 def test_item_events(item: Any, event: str, data: dict[str, Any]) -> None:
-    assert event_of(item) == (event, data)
+    assert to_event(item) == (event, data)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +178,7 @@ def test_values_use_djangos_json_encoder() -> None:
     day = datetime.date(2026, 11, 24)
     ident = uuid.UUID(int=1)
     text = encode_frame(
-        *event_of(
+        *to_event(
             Signals(
                 {
                     "day": day,
