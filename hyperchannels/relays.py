@@ -6,6 +6,15 @@ core layer, N queues on the pubsub layer), each woken and dispatched on its own.
 process joins a group with one channel of its own (a relay), receives each group message
 once, and hands it to its local member sockets directly. Messages of any type are relayed,
 so custom handlers (``async def chat_message``) keep working for groups joined this way.
+
+A relay never waits on a member (``relay_deliver`` only queues), so its channel is drained
+as fast as the layer fills it and never expires out of its group for being slow. Layers
+still drop members (``group_expiry``, a message left unread past ``expiry``, a Redis restarted
+without persistence), so each relay joins its group again every ``refresh_seconds``.
+
+Relays live on one event loop: every task they start is named, ends when cancelled, and is
+awaited; the relays of a loop go when their last member leaves, and relays of a closed loop
+are forgotten, so a test's loop (one per test) neither hangs at teardown nor leaks into the next.
 """
 
 from __future__ import annotations
@@ -16,9 +25,13 @@ import logging
 import weakref
 from typing import Any, Protocol
 
-from .layerlink import LayerLink
+from .layerlink import LayerLink, report_failure, report_recovery
 
 logger = logging.getLogger("hyperchannels")
+
+COMPONENT = "group relays"
+LEAVE_TIMEOUT_SECONDS = 5.0
+REFRESH_MAX_SECONDS = 60.0
 
 
 class Member(Protocol):
@@ -26,6 +39,20 @@ class Member(Protocol):
 
     def relay_deliver(self, message: dict[str, Any]) -> None:
         """Take one group message; must never wait (a slow member delays no other)."""
+
+
+def refresh_seconds(layer: Any) -> float:
+    """How often a relay joins its group again: well within the layer's ``group_expiry``."""
+    expiry = float(getattr(layer, "group_expiry", REFRESH_MAX_SECONDS * 2) or REFRESH_MAX_SECONDS * 2)
+    return max(0.5, min(expiry / 2, REFRESH_MAX_SECONDS))
+
+
+async def _cancel(task: asyncio.Task[Any] | None) -> None:
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 class GroupRelay:
@@ -36,16 +63,20 @@ class GroupRelay:
         self.group = group
         self.members: set[Member] = set()
         self.channel_name = ""
-        self._loop: asyncio.Task[None] | None = None
-        self.started: asyncio.Task[None] = asyncio.ensure_future(self._start())
+        self._receiving: asyncio.Task[None] | None = None
+        self.started: asyncio.Task[None] = asyncio.get_running_loop().create_task(
+            self._start(), name=f"hyperchannels relay join {group}"
+        )
 
     async def _start(self) -> None:
         self.channel_name = await self.layer.new_channel()
         await self.layer.group_add(self.group, self.channel_name)
-        self._loop = asyncio.create_task(self._receive_loop())
+        self._receiving = asyncio.get_running_loop().create_task(
+            self._receive_loop(), name=f"hyperchannels relay {self.group}"
+        )
 
     async def _receive_loop(self) -> None:
-        link = LayerLink(self.layer, self.channel_name, lambda: [self.group])
+        link = LayerLink(self.layer, self.channel_name, lambda: [self.group], COMPONENT)
         while True:
             message = await link.receive()
             for member in list(self.members):
@@ -54,19 +85,20 @@ class GroupRelay:
                 except Exception:
                     logger.exception("Could not deliver a message of group %r", self.group)
 
+    async def refresh(self) -> None:
+        """Join the group again (a no-op for a layer that kept us; a rejoin for one that dropped us)."""
+        if self.started.done() and not self.started.cancelled() and self.started.exception() is None:
+            await self.layer.group_add(self.group, self.channel_name)
+
     async def stop(self) -> None:
-        try:
-            await self.started
-        except Exception:
+        await _cancel(self.started)
+        await _cancel(self._receiving)
+        if not self.started.done() or self.started.cancelled() or self.started.exception() is not None:
             return  # it never joined
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
         try:
-            await self.layer.group_discard(self.group, self.channel_name)
-        except Exception:
-            logger.warning("Could not leave group %r", self.group, exc_info=True)
+            await asyncio.wait_for(self.layer.group_discard(self.group, self.channel_name), LEAVE_TIMEOUT_SECONDS)
+        except Exception as exc:
+            report_failure(self.layer, COMPONENT, exc)  # the layer's group_expiry drops it later
 
 
 class Relays:
@@ -75,6 +107,7 @@ class Relays:
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.relays: dict[str, GroupRelay] = {}
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def join(self, group: str, member: Member) -> None:
         """Make ``member`` receive the messages of ``group``; returns once the layer knows."""
@@ -89,14 +122,43 @@ class Relays:
             if self.relays.get(group) is relay:
                 del self.relays[group]
             raise
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.get_running_loop().create_task(
+                self._refresh_loop(), name="hyperchannels relay refresh"
+            )
 
     async def leave(self, group: str, member: Member) -> None:
         relay = self.relays.get(group)
         if relay is None or member not in relay.members:
             return
         relay.members.discard(member)
-        if not relay.members:
-            del self.relays[group]
+        if relay.members:
+            return
+        del self.relays[group]
+        if not self.relays:
+            refreshing, self._refreshing = self._refreshing, None
+            await _cancel(refreshing)
+        await relay.stop()
+
+    async def _refresh_loop(self) -> None:
+        interval = refresh_seconds(self.layer)
+        while self.relays:
+            await asyncio.sleep(interval)
+            for relay in list(self.relays.values()):
+                try:
+                    await relay.refresh()
+                except Exception as exc:
+                    report_failure(self.layer, COMPONENT, exc)
+                    break  # the layer is down: the relays' links rejoin once it answers
+                else:
+                    report_recovery(self.layer, COMPONENT)
+
+    async def close(self) -> None:
+        """Stop every relay of this loop (members are not told: their sockets are closing too)."""
+        relays, self.relays = list(self.relays.values()), {}
+        refreshing, self._refreshing = self._refreshing, None
+        await _cancel(refreshing)
+        for relay in relays:
             await relay.stop()
 
 
@@ -107,9 +169,17 @@ def relays_for(layer: Any) -> Relays:
     """The relays of ``layer`` on the running event loop (tests run one loop per test)."""
     loop = asyncio.get_running_loop()
     per_loop = _relays.setdefault(layer, {})
+    for stale in [other for other in per_loop if other.is_closed()]:
+        del per_loop[stale]
     relays = per_loop.get(loop)
     if relays is None:
-        for stale in [other for other in per_loop if other.is_closed()]:
-            del per_loop[stale]
         relays = per_loop[loop] = Relays(layer)
     return relays
+
+
+async def close_relays(layer: Any) -> None:
+    """Stop the relays of ``layer`` on the running loop: for test teardown and shutdown hooks."""
+    per_loop = _relays.get(layer)
+    relays = per_loop.pop(asyncio.get_running_loop(), None) if per_loop is not None else None
+    if relays is not None:
+        await relays.close()
