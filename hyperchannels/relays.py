@@ -96,7 +96,9 @@ class GroupRelay:
         if not self.started.done() or self.started.cancelled() or self.started.exception() is not None:
             return  # it never joined
         try:
-            await asyncio.wait_for(self.layer.group_discard(self.group, self.channel_name), LEAVE_TIMEOUT_SECONDS)
+            await asyncio.wait_for(
+                self.layer.group_discard(self.group, self.channel_name), LEAVE_TIMEOUT_SECONDS
+            )
         except Exception as exc:
             report_failure(self.layer, COMPONENT, exc)  # the layer's group_expiry drops it later
 
