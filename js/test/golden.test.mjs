@@ -6,8 +6,9 @@ import { openSocket, record, settle } from "./harness.mjs";
 
 const golden = JSON.parse(readFileSync(new URL("../../tests/golden/protocol.json", import.meta.url), "utf8"));
 
+const spec = JSON.parse(readFileSync(new URL("../../hyperchannels/protocol.json", import.meta.url), "utf8"));
 const isClientAction = (f) =>
-  f.type === "action" && typeof f.id === "string" && f.id.length >= 1 && f.id.length <= 64 &&
+  f.type === "action" && typeof f.id === "string" && f.id.length >= 1 && f.id.length <= spec.limits.id_max_length &&
   typeof f.name === "string" && f.name && (f.data == null || (typeof f.data === "object" && !Array.isArray(f.data))) &&
   (f.target == null || typeof f.target === "string") && (f.block == null || typeof f.block === "string");
 
