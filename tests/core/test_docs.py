@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,11 @@ def test_deploy_docs_sed_points_the_committed_nginx_config_at_local_workers(tmp_
     config = (tmp_path / "n.conf").read_text()
     assert "server 127.0.0.1:8000;" in config and "server 127.0.0.1:8001;" in config
     assert "listen 8080;" in config and "app1" not in config and "app2" not in config
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if os.path.exists(nginx) and os.geteuid() == 0:  # the docs run it as root
+        test_config = [nginx, "-t", "-c", str(tmp_path / "n.conf")]
+        checked = subprocess.run(test_config, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
 
 
 def test_compose_file_matches_the_nginx_config_and_the_docs() -> None:
