@@ -61,12 +61,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls.hyper_actions = collect_actions(cls, reserved=_RESERVED)
         if "receive" in vars(cls):
             raise ImproperlyConfigured(
                 f"{cls.__module__}.{cls.__qualname__} overrides receive(), which a HyperConsumer never "
                 "calls: it reads every frame itself. Mark methods with @action instead."
             )
-        cls.hyper_actions = collect_actions(cls, reserved=_RESERVED)
         # Frames skip Channels' send()/dispatch() wrappers unless a subclass overrides them.
         cls._plain_send = cls.send is AsyncWebsocketConsumer.send
         cls._plain_dispatch = cls.dispatch is HyperConsumer.dispatch
