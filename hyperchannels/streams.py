@@ -22,7 +22,6 @@ def unsign_stream(token: str) -> str:
     """The group a token names; raises ``django.core.signing.BadSignature`` if forged."""
     group = signing.loads(token, salt=SALT, max_age=get_setting("STREAM_MAX_AGE"))
     try:
-        check_group(group)
+        return check_group(group)
     except (TypeError, ValueError):
         raise signing.BadSignature("stream token does not name a group") from None
-    return group

@@ -69,7 +69,7 @@ def test_overriding_receive_fails_loudly() -> None:
     with pytest.raises(ImproperlyConfigured, match="never calls"):
 
         class Old(HyperConsumer):
-            async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None: ...
+            async def receive(self, text_data: str | None = None, bytes_data: Any = None) -> None: ...
 
 
 class Lobby(HyperConsumer):
