@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from django.http import HttpRequest
 
-from hyperchannels import HTML, Signal, Toast, action
-from hyperchannels import abroadcast, broadcast
+from hyperchannels import HTML, Signal, Toast, abroadcast, action, broadcast
 from hyperchannels.consumers import HyperConsumer
 from hyperchannels.encoding import encode_frame
 
@@ -45,3 +45,20 @@ class RoomConsumer(HyperConsumer):
     @action
     async def whoami(self, request: HttpRequest) -> Any:
         return Signal("channel", self.channel_name)
+
+
+class SlowChatConsumer(RoomConsumer):
+    """A custom group handler that awaits (a database call, an API): it delays only its own socket."""
+
+    handler_seconds = 0.2
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await asyncio.sleep(self.handler_seconds)
+        await self.send(text_data=encode_frame("toast", {"value": event["text"]}))
+
+    @action
+    async def flood(self, request: HttpRequest, count: int, size: int) -> Toast:
+        """``count`` pushes of ``size`` characters each to the whole room, as fast as the layer takes them."""
+        for n in range(count):
+            await abroadcast(self.room(), Signal("n", n), Toast("x" * size))
+        return Toast("flooded")
