@@ -36,7 +36,7 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-SPEC_ATTR = "hyper_action"
+MARK_ATTR = "hyper_action"
 """The attribute ``@action`` sets on a function: its ``ActionSpec``."""
 
 
@@ -58,13 +58,13 @@ def action(arg: Any = None, /) -> Any:
     ``@action("name")`` both work.
     """
     if callable(arg):
-        setattr(arg, SPEC_ATTR, ActionSpec(arg.__name__))
+        setattr(arg, MARK_ATTR, ActionSpec(arg.__name__))
         return arg
     if arg is not None and (not isinstance(arg, str) or not arg):
         raise TypeError("@action takes a non-empty action name, or no argument")
 
     def mark(func: F) -> F:
-        setattr(func, SPEC_ATTR, ActionSpec(arg or func.__name__))
+        setattr(func, MARK_ATTR, ActionSpec(arg or func.__name__))
         return func
 
     return mark
@@ -72,7 +72,7 @@ def action(arg: Any = None, /) -> Any:
 
 def action_spec(obj: object) -> ActionSpec | None:
     """The ``ActionSpec`` of a function marked with ``@action``, else ``None``."""
-    spec = getattr(obj, SPEC_ATTR, None)
+    spec = getattr(obj, MARK_ATTR, None)
     return spec if isinstance(spec, ActionSpec) else None
 
 

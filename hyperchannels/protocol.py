@@ -14,7 +14,7 @@ from typing import Any, Final
 SOURCE: Final[Path] = Path(__file__).with_name("protocol.json")
 """The protocol file; the browser client's constants are generated from it."""
 
-_SPEC: Final[dict[str, Any]] = json.loads(SOURCE.read_text(encoding="utf-8"))
+_DATA: Final[dict[str, Any]] = json.loads(SOURCE.read_text(encoding="utf-8"))
 
 
 class FrameType(enum.StrEnum):
@@ -88,20 +88,20 @@ class CloseCode(enum.IntEnum):
 
 
 ERRORS: Final[dict[str, tuple[Status, str]]] = {
-    name: (Status(entry["status"]), entry["message"]) for name, entry in _SPEC["errors"].items()
+    name: (Status(entry["status"]), entry["message"]) for name, entry in _DATA["errors"].items()
 }
 """Error name -> (status, default message): ``ERRORS["conflict"] == (409, "Duplicate invocation id")``."""
 
 CLIENT_FRAMES: Final[frozenset[str]] = frozenset(FrameType)
-TERMINAL_EVENTS: Final[frozenset[str]] = frozenset(_SPEC["terminal_events"])
-SWAPS: Final[tuple[str, ...]] = tuple(_SPEC["swaps"])
-SWAP_ALIASES: Final[dict[str, str]] = dict(_SPEC["swap_aliases"])
-ID_MAX_LENGTH: Final[int] = _SPEC["limits"]["id_max_length"]
-MAX_FRAME_BYTES: Final[int] = _SPEC["limits"]["max_frame_bytes"]
-GROUP_NAME_MAX_LENGTH: Final[int] = _SPEC["limits"]["group_name_max_length"]
-DEFAULT_SWAP: Final[str] = _SPEC["defaults"]["swap"]
+TERMINAL_EVENTS: Final[frozenset[str]] = frozenset(_DATA["terminal_events"])
+SWAPS: Final[tuple[str, ...]] = tuple(_DATA["swaps"])
+SWAP_ALIASES: Final[dict[str, str]] = dict(_DATA["swap_aliases"])
+ID_MAX_LENGTH: Final[int] = _DATA["limits"]["id_max_length"]
+MAX_FRAME_BYTES: Final[int] = _DATA["limits"]["max_frame_bytes"]
+GROUP_NAME_MAX_LENGTH: Final[int] = _DATA["limits"]["group_name_max_length"]
+DEFAULT_SWAP: Final[str] = _DATA["defaults"]["swap"]
 NO_RECONNECT_CLOSE_CODES: Final[range] = range(
-    _SPEC["no_reconnect_close_codes"]["min"], _SPEC["no_reconnect_close_codes"]["max"] + 1
+    _DATA["no_reconnect_close_codes"]["min"], _DATA["no_reconnect_close_codes"]["max"] + 1
 )
 
 _DEFAULT_MESSAGES: Final[dict[int, str]] = {}
@@ -129,13 +129,13 @@ def _check_enums() -> None:
     statuses = {int(status) for status, _ in ERRORS.values()}
     if statuses != {int(s) for s in Status}:
         raise RuntimeError(f"protocol.Status differs from protocol.json's errors: {sorted(statuses)}")
-    if list(_SPEC["client_frames"]) != [str(f) for f in FrameType]:
+    if list(_DATA["client_frames"]) != [str(f) for f in FrameType]:
         raise RuntimeError("protocol.FrameType differs from protocol.json's client_frames")
-    if list(_SPEC["events"]) != [str(e) for e in EventName]:
+    if list(_DATA["events"]) != [str(e) for e in EventName]:
         raise RuntimeError("protocol.EventName differs from protocol.json's events")
-    if list(_SPEC["connection_states"]["server"]) != [str(s) for s in ConnectionState]:
+    if list(_DATA["connection_states"]["server"]) != [str(s) for s in ConnectionState]:
         raise RuntimeError("protocol.ConnectionState differs from protocol.json's connection_states.server")
-    if dict(_SPEC["close_codes"]) != {code.name.lower(): int(code) for code in CloseCode}:
+    if dict(_DATA["close_codes"]) != {code.name.lower(): int(code) for code in CloseCode}:
         raise RuntimeError("protocol.CloseCode differs from protocol.json's close_codes")
 
 

@@ -1,4 +1,4 @@
-// Every event applied to the DOM as SPEC 4 says.
+// Every event applied to the DOM as docs/client.md says.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { openSocket, record, settle, tick } from "./harness.mjs";

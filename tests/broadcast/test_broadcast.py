@@ -1,4 +1,4 @@
-"""Groups, broadcasts, users, exclude and signed streams, on each channel layer (SPEC 2.4-2.6)."""
+"""Groups, broadcasts, users, exclude and signed streams, on each channel layer (docs/broadcast.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Action items, their validation and their events (SPEC 2.1, 2.2, 3.4)."""
+"""Action items, their validation and their events (docs/actions.md "Items", docs/protocol.md "Event data")."""
 
 from __future__ import annotations
 

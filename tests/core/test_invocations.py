@@ -1,4 +1,4 @@
-"""Streaming, ordering, concurrency, cancellation and limits of invocations (SPEC 2.3, 2.4, 3)."""
+"""Streaming, ordering, concurrency, cancellation and limits of invocations (docs/actions.md, docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The handshake request actions receive, Origin checks and system checks (SPEC 2.1, 2.4)."""
+"""The handshake request actions receive, Origin checks and system checks (docs/actions.md)."""
 
 from __future__ import annotations
 
