@@ -39,8 +39,20 @@ def test_an_action_with_positional_only_data_fails_at_definition() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["send", "close", "accept", "connect", "receive", "disconnect", "dispatch", "websocket_receive",
-             "get_groups", "relay_deliver", "__call__"]
+    "name",
+    [
+        "send",
+        "close",
+        "accept",
+        "connect",
+        "receive",
+        "disconnect",
+        "dispatch",
+        "websocket_receive",
+        "get_groups",
+        "relay_deliver",
+        "__call__",
+    ],
 )
 def test_an_action_named_like_a_runtime_method_is_refused_with_the_fix(name: str) -> None:
     async def method(self: Any, request: Any) -> None: ...

@@ -20,8 +20,18 @@ from tests.servers import ROOT
 
 DOCUMENTED = {
     "hyperchannels.actions": [
-        "action", "Actions", "HTML", "Delete", "Event", "Toast", "Redirect", "History", "LoadJS",
-        "Signal", "Signals", "ActionItem",
+        "action",
+        "Actions",
+        "HTML",
+        "Delete",
+        "Event",
+        "Toast",
+        "Redirect",
+        "History",
+        "LoadJS",
+        "Signal",
+        "Signals",
+        "ActionItem",
     ],
     "hyperchannels.consumers": ["HyperConsumer"],
     "hyperchannels.broadcasting": ["abroadcast", "broadcast", "asend_to_user", "send_to_user"],
