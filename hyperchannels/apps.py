@@ -10,4 +10,6 @@ class HyperchannelsConfig(AppConfig):
     verbose_name = "hyperchannels"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (register the system checks)
+        from . import checks  # registers the system checks
+
+        checks.log_server_limit_warnings()

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,8 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
 class DaphneProcess:
     """One ``daphne`` serving ``application`` (``module:attr``) on a loopback port.
 
-    ``settings`` is the ``DJANGO_SETTINGS_MODULE`` it runs with; ``env`` adds variables.
+    ``settings`` is the ``DJANGO_SETTINGS_MODULE`` it runs with; ``env`` adds variables and
+    ``args`` daphne options (e.g. ``["--websocket-max-message-size", "2097152"]``).
     Use as a context manager, or call ``start``/``stop``; ``restart`` keeps the port.
     """
 
@@ -44,10 +45,12 @@ class DaphneProcess:
         settings: str = "tests.settings",
         env: Mapping[str, str] | None = None,
         port: int | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.application = application
         self.settings = settings
         self.extra_env = dict(env or {})
+        self.args = list(args)
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = ROOT / ".pytest_cache" / f"daphne-{self.port}.log"
@@ -67,7 +70,17 @@ class DaphneProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.application],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                *self.args,
+                self.application,
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

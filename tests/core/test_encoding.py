@@ -7,6 +7,7 @@ object with ``TypeError``, so a reply becomes an ``error`` 500 and a broadcast r
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import math
@@ -15,12 +16,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from channels.layers import get_channel_layer
 from django.test import override_settings
 from django.utils.translation import gettext_lazy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyperchannels import HTML, Signal, Toast, abroadcast
 from hyperchannels.encoding import FrameTooLarge, encode_end, encode_error, encode_frame
+from hyperchannels.groups import layer_group
+from hyperchannels.testing import ActionCommunicator
+from tests.core.limits_app import application
 
 
 def strict_loads(text: str) -> Any:
@@ -225,3 +231,43 @@ def test_every_error_frame_is_strict_json(status: int, message: str, invocation_
     assert frame["id"] == (None if invocation_id is None or _has_surrogate(invocation_id) else invocation_id)
     if not _has_surrogate(message):
         assert frame["data"]["message"] == message
+
+
+# -- through a consumer and a broadcast (issue 11's inputs) --------------------------------------
+
+
+async def test_a_nan_signal_reply_is_an_error_500() -> None:
+    comm = ActionCommunicator(application, "/ws/limits/", headers=[(b"origin", b"http://testserver")])
+    connected, _ = await comm.connect()
+    assert connected
+    try:
+        invocation = await comm.send_action("nan")
+        assert await comm.receive_reply(invocation) == (
+            "error",
+            {"status": 500, "message": "Internal server error"},
+        )
+    finally:
+        await comm.disconnect()
+
+
+@pytest.mark.parametrize(
+    "item, error",
+    [("nan", ValueError), ("surrogate", ValueError), ("huge", FrameTooLarge)],
+)
+async def test_a_broadcast_that_cannot_be_sent_raises_at_the_sender_before_anything_is_sent(
+    item: str, error: type[Exception]
+) -> None:
+    items = {
+        "nan": Signal("v", math.nan),
+        "surrogate": Toast("\ud800"),
+        "huge": HTML("x" * 1_500_000, target="#t"),
+    }
+    layer = get_channel_layer()
+    assert layer is not None
+    channel = await layer.new_channel()
+    await layer.group_add(layer_group("room"), channel)
+    with pytest.raises(error):
+        await abroadcast("room", Toast("first"), items[item])
+    with pytest.raises(TimeoutError):  # not even the first item went
+        await asyncio.wait_for(layer.receive(channel), 0.2)
+    await layer.group_discard(layer_group("room"), channel)
