@@ -101,7 +101,7 @@ def _check_text(text: str, event: str) -> None:
 
     ASCII text (most frames) costs two O(1) calls. Other text is encoded once: as UTF-8 when
     its size could exceed the limit (to measure it), else as UTF-16, which rejects lone
-    surrogates as UTF-8 does but runs two to ten times faster (docs/performance.md).
+    surrogates as UTF-8 does but runs two to ten times faster (docs/limits.md, Cost).
     """
     limit = int(get_setting("MAX_SERVER_FRAME_BYTES"))
     if text.isascii():
