@@ -49,7 +49,7 @@ def check_action_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     """Two methods of one consumer class may not claim the same action name."""
     errors: list[CheckMessage] = []
     for cls in _consumer_classes():
-        for name in sorted(set(cls.hyper_action_conflicts)):
+        for name in sorted(set(cls.hyper_actions.conflicts)):
             errors.append(
                 Error(
                     f"{cls.__module__}.{cls.__qualname__} has two actions named {name!r}.",
