@@ -10,7 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...actions import HTML, Redirect, Signal, Toast
-from ...broadcasting import BroadcastError, broadcast, user_group
+from ...broadcasting import broadcast
+from ...exceptions import BroadcastError
+from ...groups import user_group
 from ...protocol import SWAPS
 
 IN_MEMORY_REFUSAL = (
