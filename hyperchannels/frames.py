@@ -51,7 +51,12 @@ HANDLED: frozenset[FrameType] = frozenset(
 
 
 def _valid_id(value: Any) -> str | None:
+    """The id, if it is 1 to 64 characters that valid UTF-8 can carry back in replies."""
     if isinstance(value, str) and 1 <= len(value) <= protocol.ID_MAX_LENGTH:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no reply could name it
+            return None
         return value
     return None
 

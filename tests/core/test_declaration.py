@@ -154,3 +154,18 @@ def test_a_signature_error_names_request_once() -> None:
     with pytest.raises(BadRequest) as raised:
         Binder(add).bind({"text": "x", "request": 1})
     assert raised.value.message == "Unexpected argument: request"
+
+
+async def test_an_id_with_a_lone_surrogate_is_a_bad_id() -> None:
+    class Plain(HyperConsumer):
+        @action
+        def ping(self, request: Any) -> Toast:
+            return Toast("pong")
+
+    comm = ActionCommunicator(Plain.as_asgi(), "/ws/")
+    assert (await comm.connect())[0]
+    await comm.send_to(text_data='{"type": "action", "id": "\\ud800", "name": "ping"}')
+    event, data = await comm.receive_reply(None)
+    assert (event, data["status"]) == ("error", 400)
+    assert "need an id" in data["message"]
+    await comm.disconnect()

@@ -68,6 +68,10 @@ async def test_one_socket_holds_at_most_its_share_of_threads(released: None) -> 
     assert (await other.connect())[0]
     # Answered while 32 slow actions are still waiting: they hold 2 x 4 threads, not all 32.
     assert await other.call("quick") == [("toast", {"value": "quick"}), ("end", {})]
+    async with asyncio.timeout(5):
+        while busy["now"] < 8:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # room for more to start, were the share not kept
     assert busy["most"] == 8
     release.set()
     for tab, ids in zip(tabs, started, strict=True):
