@@ -1,6 +1,7 @@
-// DOM primitives of patch_html: parse HTML, swap it into an element, keep focus across swaps.
+// DOM primitives of patch_html: parse HTML, swap (or morph) it into an element, keep focus across swaps.
 import { HyperError, KIND } from "./error.js";
-import { STATUS, SWAPS, SWAP_ALIASES } from "./protocol.js";
+import { morphInner, morphOuter } from "./morph.js";
+import { ATTRIBUTES, STATUS, SWAPS, SWAP_ALIASES } from "./protocol.js";
 
 /** The nodes of an HTML string (scripts inside do not run, as with innerHTML). */
 export function fragment(html) {
@@ -24,18 +25,50 @@ export function canonicalSwap(swap) {
   return Object.hasOwn(SWAPS, swap) ? SWAPS[swap] : null;
 }
 
-/** Puts `html` into `el` as `swap` says; returns the elements added. */
-export function swapInto(el, swap, html) {
+/** The elements from `first` up to (not including) `stop`. */
+function elementsBetween(first, stop) {
+  const found = [];
+  for (let node = first; node && node !== stop; node = node.nextSibling) if (node.nodeType === 1) found.push(node);
+  return found;
+}
+
+/**
+ * Puts `html` into `el` as `swap` says; returns the elements it added (for `inner` and `outer`:
+ * the new content). With `lib` (a morph library, see morph.js) `inner` and `outer` morph instead
+ * of replacing; `outer` morphs only when `html` is one element (else it replaces).
+ */
+export function swapInto(el, swap, html, lib = null) {
   const name = canonicalSwap(swap);
   if (name === SWAPS.none) return [];
   if (name === SWAPS.delete) return el.remove(), [];
   if (!Object.hasOwn(INSERT, name)) {
     throw new HyperError(STATUS.bad_request, `Unknown swap ${swap}`, KIND.client);
   }
+  if (lib && name === SWAPS.inner && !(el === document.body && lib.name === "alpine")) {
+    morphInner(lib, el, html ?? "");
+    return [...el.children];
+  }
   const nodes = fragment(html);
+  if (lib && name === SWAPS.outer && nodes.childElementCount === 1 && nodes.childNodes.length === 1) {
+    const before = el.previousSibling;
+    const parent = el.parentNode;
+    const after = el.nextSibling;
+    morphOuter(lib, el, nodes.firstElementChild);
+    return elementsBetween(before ? before.nextSibling : parent.firstChild, after);
+  }
   const added = [...nodes.children];
   INSERT[name](el, nodes);
   return added;
+}
+
+/** Sets `style.viewTransitionName` from `hyper-view-transition-name` on `roots` and inside them. */
+export function applyViewNames(roots) {
+  const attr = ATTRIBUTES.view_transition_name;
+  for (const root of roots) {
+    const found = [...(root.querySelectorAll?.(`[${attr}]`) ?? [])];
+    if (root.matches?.(`[${attr}]`)) found.unshift(root);
+    for (const el of found) el.style.viewTransitionName = el.getAttribute(attr).trim();
+  }
 }
 
 /** The focused element, its id, name and caret: enough to find it again after a swap. */
@@ -52,13 +85,13 @@ export function focusState() {
   return state;
 }
 
-/** If the swap replaced the focused field, focuses its replacement (same id, else name) and its caret. */
+/** Gives focus and caret back: to the same field if a morph kept it, else to its replacement (same id, else name). */
 export function restoreFocus(state) {
-  if (!state || state.el.isConnected) return;
-  const again =
-    (state.id && document.getElementById(state.id)) ||
-    (state.name && document.querySelector(`[name="${CSS.escape(state.name)}"]`));
-  if (!again) return;
+  if (!state) return;
+  const again = state.el.isConnected ? state.el
+    : (state.id && document.getElementById(state.id)) ||
+      (state.name && document.querySelector(`[name="${CSS.escape(state.name)}"]`));
+  if (!again || document.activeElement === again) return;
   again.focus();
   if (state.start != null && again.setSelectionRange) {
     try {
@@ -69,12 +102,16 @@ export function restoreFocus(state) {
   }
 }
 
-/** Focuses the first invalid element among `nodes` (or in the document). */
+// Django renders a field with errors as `<ul class="errorlist">...</ul><input ...>`.
+const INVALID = ["[aria-invalid=true]", ".errorlist + input, .errorlist + select, .errorlist + textarea", ":invalid"];
+
+/** Focuses the first invalid element among `nodes` (or in the document), by INVALID's order. */
 export function focusFirstInvalid(nodes) {
   const scope = nodes.length ? nodes : [document];
-  for (const node of scope) {
-    const bad = node.matches?.(":invalid,[aria-invalid=true]") ? node
-      : node.querySelector(":invalid,[aria-invalid=true]");
-    if (bad) return bad.focus();
+  for (const selector of INVALID) {
+    for (const node of scope) {
+      const bad = node.matches?.(selector) ? node : node.querySelector(selector);
+      if (bad) return bad.focus();
+    }
   }
 }

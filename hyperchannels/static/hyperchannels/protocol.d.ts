@@ -255,6 +255,7 @@ export type AttributeName =
   | "hyper-strict-targets"
   | "hyper-pop-target"
   | "hyper-view-transition-name"
+  | "csp-nonce"
   | "data-hyper-state";
 
 /** HTML attributes the client reads or sets. */
@@ -277,6 +278,7 @@ export declare const ATTRIBUTES: {
   readonly strict_targets: "hyper-strict-targets";
   readonly pop_target: "hyper-pop-target";
   readonly view_transition_name: "hyper-view-transition-name";
+  readonly csp_nonce_meta: "csp-nonce";
   readonly state: "data-hyper-state";
 };
 
@@ -312,7 +314,8 @@ export type WindowEventName =
   | "hyper:requestBlocked"
   | "hyper:swap:start"
   | "hyper:swap:end"
-  | "hyper:settle:end";
+  | "hyper:settle:end"
+  | "hyper:history:restored";
 
 /** Events dispatched on window. */
 export declare const WINDOW_EVENTS: {
@@ -336,6 +339,7 @@ export declare const WINDOW_EVENTS: {
   readonly swap_start: "hyper:swap:start";
   readonly swap_end: "hyper:swap:end";
   readonly settle_end: "hyper:settle:end";
+  readonly history_restored: "hyper:history:restored";
 };
 
 /** Defaults of patch_html and of the connection. */

@@ -168,6 +168,7 @@ export const ATTRIBUTES = Object.freeze({
   strict_targets: "hyper-strict-targets",
   pop_target: "hyper-pop-target",
   view_transition_name: "hyper-view-transition-name",
+  csp_nonce_meta: "csp-nonce",
   state: "data-hyper-state",
 });
 
@@ -203,6 +204,7 @@ export const WINDOW_EVENTS = Object.freeze({
   swap_start: "hyper:swap:start",
   swap_end: "hyper:swap:end",
   settle_end: "hyper:settle:end",
+  history_restored: "hyper:history:restored",
 });
 
 /** Defaults of patch_html and of the connection. */
