@@ -115,6 +115,11 @@ class Toast(ActionItem):
     event: ClassVar[str] = EventName.TOAST
 
     def _data(self) -> EventData:
+        """A dict payload is the event's data itself, as HyperDjango sends it, so a page's
+        ``hyper:toast`` listener reads ``detail.message`` unchanged; any other payload is
+        ``{"value": payload}`` (nothing for ``None``)."""
+        if isinstance(self.payload, dict):
+            return dict(self.payload)
         return {} if self.payload is None else {"value": self.payload}
 
 

@@ -34,7 +34,7 @@ for (const c of golden.cases) {
     const navigations = [];
     socket.navigate = (url, replace) => navigations.push({ url, replace });
     const outcomes = actions.map((frame) => {
-      const options = {};
+      const options = { sync: "none" }; // each frame as the case sends it, whatever its lane
       if (frame.target != null) options.target = frame.target;
       if (frame.block != null) options.block = frame.block;
       return socket.action(frame.name, frame.data ?? {}, options).then(

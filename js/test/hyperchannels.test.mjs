@@ -6,7 +6,7 @@ import { FakeWebSocket, client, installDOM } from "./harness.mjs";
 test("the entry exports the public API and nothing else", async () => {
   installDOM();
   const entry = await client();
-  assert.deepEqual(Object.keys(entry).sort(), ["HyperError", "HyperSocket", "PROTOCOL", "alpinePlugin", "connect"]);
+  assert.deepEqual(Object.keys(entry).sort(), ["HyperError", "HyperSocket", "PROTOCOL", "action", "alpinePlugin", "connect"]);
   assert.equal(entry.HyperSocket, (await client("socket.js")).HyperSocket);
   assert.equal(entry.PROTOCOL, (await client("protocol.js")).PROTOCOL);
 });

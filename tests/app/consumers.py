@@ -44,6 +44,10 @@ class CoreConsumer(HyperConsumer):
         return Toast(message)
 
     @action
+    def toast_dict(self, request: HttpRequest, message: str, type: str = "info") -> Toast:
+        return Toast({"message": message, "type": type})
+
+    @action
     async def every_item(self, request: HttpRequest) -> list[Any]:
         return [
             HTML("<p>x</p>", target="#a", swap="inner"),

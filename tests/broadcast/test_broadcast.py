@@ -232,7 +232,7 @@ async def test_push_command_reaches_a_user(layer: str) -> None:
     cookie = await sync_to_async(_signed_in_cookie)()
     async with socket("/ws/room/c/", [(b"cookie", cookie.encode())]) as tab:
         await sync_to_async(call_command)("hyperchannels_push", user="ann", toast='{"message": "hi"}')
-        assert await tab.receive_push() == ("toast", {"value": {"message": "hi"}})
+        assert await tab.receive_push() == ("toast", {"message": "hi"})
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def test_delete_equals_an_html_delete() -> None:
             {"name": "saved", "payload": {"id": 1}, "target": "#x"},
         ),
         (Toast("Added"), "toast", {"value": "Added"}),
-        (Toast({"message": "m", "level": "info"}), "toast", {"value": {"message": "m", "level": "info"}}),
+        (Toast({"message": "m", "level": "info"}), "toast", {"message": "m", "level": "info"}),
         (Redirect("/x"), "redirect", {"url": "/x", "replace": False}),
         (Redirect("/x", replace=True), "redirect", {"url": "/x", "replace": True}),
         (History(push_url="/a"), "history", {"push_url": "/a"}),

@@ -20,6 +20,7 @@ export class PendingCall {
     Object.assign(this, { socket, frame, id: frame.id, sent: false, done: false, failed: false });
     this.target = options.target;
     this.source = options.source;
+    this.strictTargets = options.strictTargets; // apply.js: a missing patch target rejects this call
     this.promise = new Promise((resolve, reject) => Object.assign(this, { resolve, reject }));
     setBusy(this.source, 1);
     if (options.timeout) {

@@ -21,6 +21,8 @@ export interface ActionOptions {
   signal?: AbortSignal;
   /** Milliseconds before the call rejects with status 0 (kind "timeout"); counts while queued. */
   timeout?: number;
+  /** A missing patch target rejects this call (an event's own `strict_targets` wins over it). */
+  strictTargets?: boolean;
 }
 
 export interface ConnectOptions {
@@ -33,6 +35,8 @@ export interface ConnectOptions {
   reconnectMax?: number;
   /** When false, this socket does not serve `hyper-action` elements and `$action`. */
   declarative?: boolean;
+  /** When false, `inner` and `outer` replace even when the page has a morph library. */
+  morph?: boolean;
 }
 
 export interface Outcome {
@@ -75,6 +79,15 @@ export interface RequestErrorDetail {
   source?: Element | null;
 }
 
+/** `hyper:swap:start`, `hyper:swap:end`, `hyper:settle:end`, dispatched on the patch's target. */
+export interface SwapDetail {
+  /** The patch's target selector. */
+  target: string;
+  swap: string;
+  /** The invocation's id; null for a push. */
+  id: string | null;
+}
+
 /** The `detail` of each window event the client dispatches, by its key in protocol.json. */
 export interface WindowEventDetails {
   event: { id: string | null; event: EventName; data: Record<string, unknown> };
@@ -84,6 +97,10 @@ export interface WindowEventDetails {
   connected: { url: string };
   disconnected: { url: string };
   reconnecting: { attempt: number; delay: number };
+  swap_start: SwapDetail;
+  swap_end: SwapDetail;
+  settle_end: SwapDetail;
+  history_restored: { url: string; target: Element };
 }
 
 /** Window event name -> CustomEvent, e.g. `"hyper:requestError"` -> `CustomEvent<RequestErrorDetail>`. */

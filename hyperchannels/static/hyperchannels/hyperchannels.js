@@ -1,11 +1,12 @@
 // hyperchannels browser client: one WebSocket, server actions, events applied as they arrive.
 // Dependency-free native ES modules, one per concern, served as they are (no build step):
-// protocol.js (generated from hyperchannels/protocol.json), error.js, timer.js, call.js, dom.js,
-// apply.js, socket.js, declarative.js. This entry is the public API.
+// protocol.js (generated from hyperchannels/protocol.json), error.js, timer.js, loading.js, lanes.js,
+// call.js, fields.js, dom.js, apply.js, socket.js, triggers.js, declarative.js. This entry is the
+// public API.
 import { serve } from "./declarative.js";
 import { HyperSocket } from "./socket.js";
 
-export { alpinePlugin } from "./declarative.js";
+export { action, alpinePlugin } from "./declarative.js";
 export { HyperError } from "./error.js";
 export { PROTOCOL } from "./protocol.js";
 export { HyperSocket };

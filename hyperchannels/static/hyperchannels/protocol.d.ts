@@ -247,10 +247,13 @@ export type AttributeName =
   | "hyper-sync"
   | "hyper-key"
   | "hyper-loading"
+  | "hyper-loading-key"
   | "hyper-loading-action"
   | "hyper-loading-class"
+  | "hyper-loading-remove-class"
   | "hyper-loading-delay"
   | "hyper-loading-disable"
+  | "hyper-loading-disable-key"
   | "hyper-target-busy"
   | "hyper-strict-targets"
   | "hyper-pop-target"
@@ -270,10 +273,13 @@ export declare const ATTRIBUTES: {
   readonly sync: "hyper-sync";
   readonly key: "hyper-key";
   readonly loading: "hyper-loading";
+  readonly loading_key: "hyper-loading-key";
   readonly loading_action: "hyper-loading-action";
   readonly loading_class: "hyper-loading-class";
+  readonly loading_remove_class: "hyper-loading-remove-class";
   readonly loading_delay: "hyper-loading-delay";
   readonly loading_disable: "hyper-loading-disable";
+  readonly loading_disable_key: "hyper-loading-disable-key";
   readonly target_busy: "hyper-target-busy";
   readonly strict_targets: "hyper-strict-targets";
   readonly pop_target: "hyper-pop-target";
@@ -312,6 +318,7 @@ export type WindowEventName =
   | "hyper:requestSuccess"
   | "hyper:requestReplaced"
   | "hyper:requestBlocked"
+  | "hyper:requestAborted"
   | "hyper:swap:start"
   | "hyper:swap:end"
   | "hyper:settle:end"
@@ -336,6 +343,7 @@ export declare const WINDOW_EVENTS: {
   readonly request_success: "hyper:requestSuccess";
   readonly request_replaced: "hyper:requestReplaced";
   readonly request_blocked: "hyper:requestBlocked";
+  readonly request_aborted: "hyper:requestAborted";
   readonly swap_start: "hyper:swap:start";
   readonly swap_end: "hyper:swap:end";
   readonly settle_end: "hyper:settle:end";

@@ -2,6 +2,9 @@
 import { applyEvent } from "./apply.js";
 import { PendingCall } from "./call.js";
 import { HyperError, KIND, emit, reportError } from "./error.js";
+import { formData } from "./fields.js";
+import { Lanes, laneKey, syncMode } from "./lanes.js";
+import { refreshLoading } from "./loading.js";
 import {
   ATTRIBUTES, CLIENT_STATES, DEFAULTS, ERRORS, EVENTS, FRAMES, LIMITS, STATUS, TERMINAL_EVENTS, WINDOW_EVENTS,
 } from "./protocol.js";
@@ -36,6 +39,7 @@ export class HyperSocket {
       reconnectMin: DEFAULTS.reconnect_min_ms, reconnectMax: DEFAULTS.reconnect_max_ms, ...options,
     };
     this.pending = new Map(); // invocation id -> PendingCall
+    this.lanes = new Lanes();
     this.queue = []; // calls made while not open
     this.streams = new Set();
     this.nextId = 0;
@@ -107,6 +111,7 @@ export class HyperSocket {
   call(frame, options) {
     const call = new PendingCall(this, frame, options);
     this.pending.set(call.id, call);
+    if (call.isAction) this.lanes.enter(call);
     if (this.state === CLIENT_STATES.open && this.isOpen) this.transmit(call);
     else if (this.state === CLIENT_STATES.closed) {
       call.fail(new HyperError(STATUS.network, "Socket is closed", KIND.network, call.id));
@@ -118,12 +123,40 @@ export class HyperSocket {
     return String(++this.nextId);
   }
 
-  /** Invoke the action `name`; resolves on `end`/`redirect`, rejects with a HyperError. */
+  /**
+   * Invoke the action `name`; resolves on `end`/`redirect` with `{event, data}`, or with
+   * `{aborted: true}` (replaced in its lane), `{blocked: true}` (its lane was busy) or
+   * `{cancelled: true}` (a `hyper:beforeRequest` listener prevented it); rejects with a HyperError.
+   */
   action(name, data = {}, options = {}) {
-    const frame = { type: FRAMES.action, id: this.newId(), name, data };
+    try {
+      return this.start(name, data, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  start(name, data, options) {
+    const form = typeof options.form === "string" ? document.querySelector(options.form) : options.form;
+    if (options.form && !form?.elements) {
+      throw new HyperError(STATUS.bad_request, `Form not found: ${options.form}`, KIND.client);
+    }
+    const source = options.source ?? options.sourceEl ?? null;
+    const isForm = !!form || source?.tagName === "FORM";
+    const sync = syncMode(options.sync, isForm);
+    const key = laneKey(name, source, options.key);
+    const frame = { type: FRAMES.action, id: this.newId(), name, data: { ...(form ? formData(form) : {}), ...data } };
     if (options.target != null) frame.target = options.target;
     if (options.block != null) frame.block = options.block;
-    return this.call(frame, options);
+    const detail = { id: frame.id, name, action: name, key, source, mode: sync };
+    if (!this.lanes.admits(key, sync)) {
+      emit(window, W.request_blocked, detail);
+      return Promise.resolve({ blocked: true });
+    }
+    // Listeners may change `detail.data` (it is the data sent), or prevent the call.
+    const before = new CustomEvent(W.before_request, { detail: { ...detail, data: frame.data }, cancelable: true });
+    if (!window.dispatchEvent(before)) return Promise.resolve({ cancelled: true });
+    return this.call(frame, { ...options, source, sync, key });
   }
 
   stream(type, token, internal = false) {
@@ -181,6 +214,7 @@ export class HyperSocket {
         return call ? call.fail(error) : reportError(error);
       }
       await applyEvent(this, event, data, call);
+      if (event === EVENTS.patch_html) refreshLoading();
       if (call && TERMINAL_EVENTS.includes(event)) call.succeed({ event, data });
     } catch (error) {
       const failure = error instanceof HyperError ? error

@@ -38,3 +38,9 @@ const closing: ConnectionState = "closing";
 // @ts-expect-error: a toast's detail has no status
 window.addEventListener("hyper:toast", (event) => event.detail.status);
 console.log(sideways, closing);
+
+connect("/ws/", { morph: false });
+socket.action("save", {}, { strictTargets: true });
+window.addEventListener("hyper:swap:end", (event) => console.log(event.detail.target, event.detail.swap, event.detail.id));
+// @ts-expect-error: morph is a boolean
+connect("/ws/", { morph: "idiomorph" });
