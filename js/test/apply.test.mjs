@@ -123,24 +123,36 @@ test("dispatch_event bubbles a CustomEvent from the target, or fires on window",
   env.window.addEventListener("ping", (e) => got.push(["window", e.detail]));
   env.ws.serverSend({ event: "dispatch_event", data: { name: "saved", payload: { id: 1 }, target: "#inner" } });
   env.ws.serverSend({ event: "dispatch_event", data: { name: "ping" } });
+  env.ws.serverSend({ event: "dispatch_event", data: { name: "saved", payload: { id: 2 }, target: "#nowhere" } });
   await settle(env.socket);
-  assert.deepEqual(got, [["body", { id: 1 }], ["window", null]]);
+  // No payload is {}; a target that matches nothing dispatches nothing (not on window either).
+  assert.deepEqual(got, [["body", { id: 1 }], ["window", {}]]);
+});
+
+test("dispatch_event to a missing target is an error under strict targets", async () => {
+  const env = await openSocket(PAGE, { strictTargets: true });
+  const seen = record(env.window, "hyper:requestError");
+  env.ws.serverSend({ event: "dispatch_event", data: { name: "x", target: "#nowhere" } });
+  await settle(env.socket);
+  assert.deepEqual([seen["hyper:requestError"][0].status, seen["hyper:requestError"][0].kind], [404, "client"]);
 });
 
 test("toast, history, load_js once, hyper:event for every event", async () => {
   const env = await openSocket(PAGE);
   const seen = record(env.window, "hyper:toast", "hyper:event");
-  env.ws.serverSend({ event: "toast", data: { value: { message: "hi" } } });
+  env.ws.serverSend({ event: "toast", data: { message: "hi", type: "success" } });
+  env.ws.serverSend({ event: "toast", data: { value: "plain" } });
   env.ws.serverSend({ event: "history", data: { push_url: "/next/" } });
   env.ws.serverSend({ event: "history", data: { replace_url: "/replaced/" } });
   env.ws.serverSend({ event: "load_js", data: { src: "/static/x.js" } });
   env.ws.serverSend({ event: "load_js", data: { src: "/static/x.js" } });
   await settle(env.socket);
-  assert.deepEqual(seen["hyper:toast"], [{ value: { message: "hi" }, id: null }]);
+  // The detail is the event's data itself (HyperDjango's shape: detail.message, detail.type).
+  assert.deepEqual(seen["hyper:toast"], [{ message: "hi", type: "success" }, { value: "plain" }]);
   assert.equal(env.window.location.pathname, "/replaced/");
   assert.equal(env.window.history.length >= 2, true);
   assert.equal(env.window.document.querySelectorAll('script[type="module"]').length, 1);
-  assert.deepEqual(seen["hyper:event"].map((d) => d.event), ["toast", "history", "history", "load_js", "load_js"]);
+  assert.deepEqual(seen["hyper:event"].map((d) => d.event), ["toast", "toast", "history", "history", "load_js", "load_js"]);
 });
 
 test("redirect assigns or replaces the location", async () => {

@@ -135,9 +135,15 @@ const APPLIERS = {
   [EVENTS.patch_html]: patchHTML,
   // On its target, or on window without one; a target that matches nothing gets nothing (an
   // error under strict targets). No payload: `{}`, as HyperDjango gives.
-  [EVENTS.dispatch_event]: (s, d) =>
-    emit((d.target && document.querySelector(d.target)) || window, d.name, d.payload),
-  [EVENTS.toast]: (s, d, call) => emit(window, WINDOW_EVENTS.toast, { value: d.value, id: call?.id ?? null }),
+  [EVENTS.dispatch_event]: (s, d, call) => {
+    const el = d.target ? document.querySelector(d.target) : window;
+    if (el) return emit(el, d.name, d.payload ?? {});
+    if (d.strict_targets ?? s.options.strictTargets) {
+      throw new HyperError(STATUS.not_found, `Target not found: ${d.target}`, KIND.client, call?.id ?? null);
+    }
+  },
+  // The detail is the event's data: a Toast's dict itself, else `{value}` (HyperDjango's shape).
+  [EVENTS.toast]: (s, d) => emit(window, WINDOW_EVENTS.toast, d),
   [EVENTS.redirect]: (s, d) => s.navigate(d.url, !!d.replace),
   [EVENTS.history]: (s, d) => changeHistory(d, () => morphOf(s)),
   [EVENTS.load_js]: (s, d) => loadJS(d.src),
