@@ -53,7 +53,7 @@ def report_recovery(layer: Any, component: str) -> None:
     if failed is None or component not in failed:
         return
     failed.discard(component)
-    logger.info("Channel layer %s is back for %s; groups joined again", layer, component)
+    logger.info("Channel layer %s is back for %s", layer, component)
 
 
 def is_failed(layer: Any, component: str) -> bool:
