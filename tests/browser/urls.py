@@ -13,6 +13,10 @@ def page(request: HttpRequest, rest: str = "") -> HttpResponse:
     return render(request, "browser/page.html", {"alpine": request.GET.get("alpine") == "1"})
 
 
+def calls(request: HttpRequest) -> HttpResponse:
+    return render(request, "browser/calls.html")
+
+
 def loaded_js(request: HttpRequest) -> HttpResponse:
     return HttpResponse("window.loadedCount = (window.loadedCount || 0) + 1;", content_type="text/javascript")
 
@@ -22,5 +26,6 @@ urlpatterns = [
     re_path(r"^alpine/(?P<path>.*)$", serve, {"document_root": ALPINE}),
     path("assets/loaded.js", loaded_js),
     path("", page),
+    path("calls/", calls),
     re_path(r"^(?P<rest>pushed|landed)/$", page),
 ]
