@@ -52,7 +52,7 @@ for (const name of Object.keys(LIBRARIES)) {
     field.value = "two, edited";
     field.setSelectionRange(3, 5);
     doc.getElementById("t1").value = "typed but not focused";
-    const added = swapInto(doc.getElementById("cards"), "inner", card(3, "three") + card(1, "ONE") + card(2, "TWO"), morpher());
+    const added = swapInto(doc.getElementById("cards"), "inner", card(3, "three") + card(1, "ONE") + card(2, "TWO"), { lib: morpher() });
     assert.deepEqual(added.map((el) => el.id), ["card-3", "card-1", "card-2"]);
     assert.equal(doc.getElementById("t2"), field, "the edited field is the same element");
     assert.equal(doc.activeElement, field);
@@ -70,7 +70,7 @@ for (const name of Object.keys(LIBRARIES)) {
     const { swapInto } = await client("dom.js");
     const doc = window.document;
     doc.getElementById("t1").focus();
-    swapInto(doc.getElementById("cards"), "inner", card(1, "new one") + card(2, "two"), morpher());
+    swapInto(doc.getElementById("cards"), "inner", card(1, "new one") + card(2, "two"), { lib: morpher() });
     assert.equal(doc.getElementById("t1").value, "new one");
     assert.equal(doc.activeElement.id, "t1");
   });
@@ -83,7 +83,7 @@ for (const name of Object.keys(LIBRARIES)) {
     const doc = window.document;
     const li = doc.getElementById("card-1");
     li.marker = "kept";
-    const added = swapInto(li, "outer", '<li id="card-1" class="done"><input id="t1" name="title" value="1"></li>', morpher());
+    const added = swapInto(li, "outer", '<li id="card-1" class="done"><input id="t1" name="title" value="1"></li>', { lib: morpher() });
     assert.equal(doc.getElementById("card-1").marker, "kept");
     assert.equal(doc.getElementById("card-1").className, "done");
     assert.deepEqual(added, [doc.getElementById("card-1")]);
@@ -96,7 +96,7 @@ test("outer with several elements replaces (no library morphs a list into one el
   const { morpher } = await client("morph.js");
   const { swapInto } = await client("dom.js");
   const doc = window.document;
-  const added = swapInto(doc.getElementById("card-1"), "outer", card(7, "a") + card(8, "b"), morpher());
+  const added = swapInto(doc.getElementById("card-1"), "outer", card(7, "a") + card(8, "b"), { lib: morpher() });
   assert.deepEqual(added.map((el) => el.id), ["card-7", "card-8"]);
   assert.deepEqual([...doc.querySelectorAll("#cards li")].map((el) => el.id), ["card-7", "card-8", "card-2"]);
 });
@@ -110,11 +110,28 @@ test("without a library the focused field is replaced, and focus and caret come 
   field.value = "edited";
   field.setSelectionRange(2, 2);
   const state = focusState();
-  swapInto(doc.getElementById("cards"), "inner", card(1, "one") + card(2, "two"), null);
+  swapInto(doc.getElementById("cards"), "inner", card(1, "one") + card(2, "two"));
   restoreFocus(state);
   const again = doc.getElementById("t2");
   assert.notEqual(again, field);
   assert.equal(doc.activeElement, again);
   assert.equal(again.value, "two", "the fallback keeps focus and caret, not the typed text");
   assert.deepEqual([again.selectionStart, again.selectionEnd], [2, 2]);
+});
+
+test("a patch answering the action whose source holds the focused field gives it the server's value", async () => {
+  const window = installDOM(`<!doctype html><html><body><form id="add"><input id="new" name="title" value=""></form></body></html>`);
+  LIBRARIES.idiomorph(window);
+  const { morpher } = await client("morph.js");
+  const { swapInto } = await client("dom.js");
+  const doc = window.document;
+  const field = doc.getElementById("new");
+  field.focus();
+  field.value = "Write the docs";
+  swapInto(field, "outer", '<input id="new" name="title" value="">', { lib: morpher(), source: doc.getElementById("add") });
+  assert.equal(doc.getElementById("new").value, "", "the submitted form is cleared as the server says");
+  assert.equal(doc.activeElement.id, "new");
+  field.value = "typing again";
+  swapInto(field, "outer", '<input id="new" name="title" value="">', { lib: morpher(), source: null });
+  assert.equal(doc.getElementById("new").value, "typing again", "a push keeps what the user types");
 });

@@ -49,7 +49,7 @@ async function patchHTML(socket, data, call) {
     if (data.swap_delay) await sleep(data.swap_delay);
     const before = focus === FOCUS.preserve ? focusState() : null;
     const run = () => {
-      added = swapInto(el, swap, data.content, morphOf(socket));
+      added = swapInto(el, swap, data.content, { lib: morphOf(socket), source: call?.source });
     };
     if (data.transition && document.startViewTransition) {
       await document.startViewTransition(run).updateCallbackDone;

@@ -34,10 +34,11 @@ function elementsBetween(first, stop) {
 
 /**
  * Puts `html` into `el` as `swap` says; returns the elements it added (for `inner` and `outer`:
- * the new content). With `lib` (a morph library, see morph.js) `inner` and `outer` morph instead
- * of replacing; `outer` morphs only when `html` is one element (else it replaces).
+ * the new content). With `morph.lib` (a morph library, see morph.js) `inner` and `outer` morph
+ * instead of replacing; `outer` morphs only when `html` is one element (else it replaces).
+ * `morph.source` is the element of the action the patch answers.
  */
-export function swapInto(el, swap, html, lib = null) {
+export function swapInto(el, swap, html, { lib = null, source = null } = {}) {
   const name = canonicalSwap(swap);
   if (name === SWAPS.none) return [];
   if (name === SWAPS.delete) return el.remove(), [];
@@ -45,7 +46,7 @@ export function swapInto(el, swap, html, lib = null) {
     throw new HyperError(STATUS.bad_request, `Unknown swap ${swap}`, KIND.client);
   }
   if (lib && name === SWAPS.inner && !(el === document.body && lib.name === "alpine")) {
-    morphInner(lib, el, html ?? "");
+    morphInner(lib, el, html ?? "", source);
     return [...el.children];
   }
   const nodes = fragment(html);
@@ -53,7 +54,7 @@ export function swapInto(el, swap, html, lib = null) {
     const before = el.previousSibling;
     const parent = el.parentNode;
     const after = el.nextSibling;
-    morphOuter(lib, el, nodes.firstElementChild);
+    morphOuter(lib, el, nodes.firstElementChild, source);
     return elementsBetween(before ? before.nextSibling : parent.firstChild, after);
   }
   const added = [...nodes.children];

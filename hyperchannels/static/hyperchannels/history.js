@@ -52,7 +52,7 @@ export async function restore(url) {
   const named = document.querySelector(`[${ATTRIBUTES.pop_target}]`)?.getAttribute(ATTRIBUTES.pop_target);
   const there = here === document.body ? fetched.body : popTarget(fetched, named || null);
   if (fetched.title) document.title = fetched.title;
-  const added = swapInto(here, SWAPS.inner, there.innerHTML, morphWith());
+  const added = swapInto(here, SWAPS.inner, there.innerHTML, { lib: morphWith() });
   applyViewNames(added);
   emit(window, WINDOW_EVENTS.history_restored, { url, target: here });
 }

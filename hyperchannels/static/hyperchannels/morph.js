@@ -6,7 +6,8 @@
 // last one: the field that has focus, when its value differs from the value the server last
 // rendered (`value !== defaultValue`, `checked !== defaultChecked`, or a changed selection), keeps
 // the user's value; the server's value becomes its default. Unfocused or unchanged fields take the
-// server's value.
+// server's value, and so does the focused field when the patch answers an action whose `source`
+// holds it (the user submitted that form: the server's answer, e.g. a cleared field, wins).
 
 /** The morph functions of the page, in HyperDjango's order (Alpine's plugin first), else null. */
 export function morpher() {
@@ -76,11 +77,12 @@ function setFieldValue(el, saved) {
 }
 
 /** Everything about `root` and the focused field that a morph must give back. */
-function capture(root) {
+function capture(root, source) {
   const focused = document.activeElement;
   const state = { focused: null, scrolled: [] };
   if (focused && focused !== document.body && focused.matches?.(FIELDS)) {
     state.focused = { el: focused, ...fieldValue(focused) };
+    if (source?.contains?.(focused)) state.focused.changed = false;
     try {
       Object.assign(state.focused, {
         start: focused.selectionStart, end: focused.selectionEnd, direction: focused.selectionDirection,
@@ -113,16 +115,16 @@ function giveBack(state) {
   }
 }
 
-/** Morphs `el`'s children (`inner`) into `html`'s nodes. */
-export function morphInner(lib, el, html) {
-  const state = capture(el);
+/** Morphs `el`'s children (`inner`) into `html`'s nodes; `source`: the element of the action it answers. */
+export function morphInner(lib, el, html, source = null) {
+  const state = capture(el, source);
   lib.inner(el, html);
   giveBack(state);
 }
 
 /** Morphs `el` itself into `next` (one element), keeping it when the library can. */
-export function morphOuter(lib, el, next) {
-  const state = capture(el);
+export function morphOuter(lib, el, next, source = null) {
+  const state = capture(el, source);
   lib.outer(el, next);
   giveBack(state);
 }
