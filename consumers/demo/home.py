@@ -1,4 +1,5 @@
-"""Notifications: server-push toasts to a user's tabs, and a long job that streams progress."""
+"""Notifications: server-push toasts to a user's tabs, a long job that streams progress, and a
+search as you type."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from hyperchannels import HTML, Toast, action
 from hyperchannels.consumers import HyperConsumer
 
+from .models import Card
 from .preferences import PreferencesActions
 
 logger = logging.getLogger("hyperchannels")
+SEARCH_LIMIT = 10
 
 
 def progress_html(percent: int, label: str) -> str:
@@ -45,3 +48,18 @@ class HomeConsumer(PreferencesActions, HyperConsumer):
             yield HTML(progress_html(percent, f"Exporting… {percent}%"), target="#job")
         yield HTML(progress_html(100, "Export finished"), target="#job")
         yield Toast({"message": "Your export is ready", "level": "success"})
+
+    @action
+    def search_cards(self, request: HttpRequest, q: str = "") -> HTML:
+        """Cards whose title contains ``q``. The page sends it as the user types (debounced, in a
+        replace lane), so a slow older answer never overwrites a newer one. Titles are escaped."""
+        q = q.strip()
+        cards = Card.objects.filter(title__icontains=q).select_related("board")[:SEARCH_LIMIT] if q else []
+        items = format_html_join(
+            "",
+            '<li><a href="/board/{}/">{}</a> <small>{}</small></li>',
+            ((c.board.slug, c.title, c.board.slug) for c in cards),
+        )
+        if q and not items:
+            items = format_html("<li>No card matches “{}”</li>", q)
+        return HTML(format_html('<ul id="card-results">{}</ul>', items), target="#card-results")

@@ -23,7 +23,9 @@ TWO_SEARCHES = """async (sync) => {
 }"""
 
 
-def test_without_lanes_an_older_slower_search_overwrites_the_newer(context: Any, server: DaphneProcess) -> None:
+def test_without_lanes_an_older_slower_search_overwrites_the_newer(
+    context: Any, server: DaphneProcess
+) -> None:
     page = open_page(context, server, "/calls/")
     result = page.evaluate(TWO_SEARCHES, "none")
     assert [o["event"] for o in result["outcomes"]] == ["end", "end"]
@@ -116,7 +118,8 @@ def test_before_request_cancels_a_call_unsent(context: Any, server: DaphneProces
     page = open_page(context, server, "/calls/")
     result = page.evaluate(
         """async () => {
-          window.addEventListener("hyper:beforeRequest", (e) => e.detail.name === "slow" && e.preventDefault());
+          const stop = (e) => e.detail.name === "slow" && e.preventDefault();
+          window.addEventListener("hyper:beforeRequest", stop);
           const outcome = await window.action("slow", { delay: 0 });
           const done = await window.action("search", { q: "after" });
           return { outcome, done: done.event, busy: document.documentElement.getAttribute("aria-busy") };

@@ -186,3 +186,23 @@ def test_sign_in_needs_a_csrf_token(example: Example) -> None:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
     refused.value.close()
+
+
+def test_home_search_as_you_type_escapes_titles_and_sends_one_search_per_burst(
+    browser: Any, example: Example, board: str
+) -> None:
+    context = browser.new_context()
+    try:
+        tag = uuid.uuid4().hex[:6]
+        board_page = open_page(context, example, board)
+        board_page.fill("#new-title", f"Find {tag} <b>me</b>")
+        board_page.press("#new-title", "Enter")
+        wait_cards([f"Find {tag} <b>me</b>"], board_page)
+        home = sign_in(context, example, "ann")
+        home.evaluate("window.searches = 0; addEventListener('hyper:beforeRequest', () => window.searches++)")
+        home.type("#card-search", tag, delay=30)
+        home.wait_for_selector(f"#card-results li:has-text('Find {tag} <b>me</b>')", timeout=5000)
+        assert home.query_selector("#card-results b") is None
+        assert home.evaluate("window.searches") == 1
+    finally:
+        context.close()
