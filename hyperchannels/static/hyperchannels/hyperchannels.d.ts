@@ -10,6 +10,8 @@ export { PROTOCOL } from "./protocol.js";
 
 export type ErrorKind = "network" | "timeout" | "server" | "client" | "cancelled";
 
+export type SyncMode = "replace" | "block" | "none";
+
 export interface ActionOptions {
   /** CSS selector patched by events without a target of their own (and `str`/`dict` returns). */
   target?: string;
@@ -21,6 +23,14 @@ export interface ActionOptions {
   signal?: AbortSignal;
   /** Milliseconds before the call rejects with status 0 (kind "timeout"); counts while queued. */
   timeout?: number;
+  /** Lane policy: "replace" (default; "block" for forms) cancels the lane's running call, "block" drops this one. */
+  sync?: SyncMode;
+  /** The lane: calls with the same key (default: the action's name and its source element). */
+  key?: string;
+  /** A form (or its selector) whose fields are sent under `data`; the default sync becomes "block". */
+  form?: HTMLFormElement | string;
+  /** HyperDjango's name for `source`. */
+  sourceEl?: Element;
   /** A missing patch target rejects this call (an event's own `strict_targets` wins over it). */
   strictTargets?: boolean;
 }
@@ -44,6 +54,13 @@ export interface Outcome {
   data: Record<string, unknown>;
 }
 
+/**
+ * What an action resolves to: its outcome, or that it never ran to its end: replaced by a newer
+ * call of its lane (`aborted`), dropped because its lane was busy (`blocked`), or prevented by a
+ * `hyper:beforeRequest` listener (`cancelled`).
+ */
+export type ActionResult = Outcome | { aborted: true } | { blocked: true } | { cancelled: true };
+
 export declare class HyperError extends Error {
   constructor(status: number, message: string, kind: ErrorKind, id?: string | null);
   /** 0: the network failed (or timed out, or a frame was unreadable); else the application's status. */
@@ -57,13 +74,18 @@ export declare class HyperSocket {
   constructor(url: string, options?: ConnectOptions);
   readonly url: string;
   readonly state: ConnectionState;
-  action(name: string, data?: Record<string, unknown>, options?: ActionOptions): Promise<Outcome>;
+  action(name: string, data?: Record<string, unknown>, options?: ActionOptions): Promise<ActionResult>;
   subscribe(token: string): Promise<Outcome>;
   unsubscribe(token: string): Promise<Outcome>;
   close(): void;
 }
 
 export declare function connect(url: string, options?: ConnectOptions): HyperSocket;
+
+/** The action of the socket `connect()` made (HyperDjango's global `action`); rejects without one. */
+export declare function action(
+  name: string, data?: Record<string, unknown>, options?: ActionOptions,
+): Promise<ActionResult>;
 
 export declare function alpinePlugin(Alpine: unknown): void;
 
@@ -88,15 +110,42 @@ export interface SwapDetail {
   id: string | null;
 }
 
+/** What every request lifecycle event says of its action. */
+export interface RequestDetail {
+  id: string;
+  name: string;
+  /** HyperDjango's name for `name`. */
+  action: string;
+  key: string;
+  source: Element | null;
+}
+
+/** `hyper:afterRequest` and `hyper:request:end`: 200 when it succeeded, else the error's status. */
+export interface RequestEndDetail extends RequestDetail {
+  ok: boolean;
+  status: number;
+  /** True when a newer call of its lane replaced it. */
+  aborted?: boolean;
+}
+
 /** The `detail` of each window event the client dispatches, by its key in protocol.json. */
 export interface WindowEventDetails {
   event: { id: string | null; event: EventName; data: Record<string, unknown> };
   request_error: RequestErrorDetail;
-  toast: { value: unknown; id: string | null };
+  /** The toast's data: a `Toast(dict)`'s dict itself, else `{value}`. */
+  toast: Record<string, unknown>;
   signals: Record<string, unknown>;
   connected: { url: string };
   disconnected: { url: string };
   reconnecting: { attempt: number; delay: number };
+  before_request: RequestDetail & { data: Record<string, unknown>; mode: SyncMode };
+  request_start: RequestDetail;
+  request_end: RequestEndDetail;
+  after_request: RequestEndDetail;
+  request_success: RequestDetail & { status: number };
+  request_replaced: RequestDetail & { replacedId: string; mode: SyncMode };
+  request_blocked: RequestDetail & { mode: SyncMode };
+  request_aborted: RequestDetail & { mode: SyncMode };
   swap_start: SwapDetail;
   swap_end: SwapDetail;
   settle_end: SwapDetail;

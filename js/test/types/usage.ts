@@ -3,7 +3,7 @@ import {
   CLIENT_STATES, EVENTS, SWAPS, SWAP_ALIASES, WINDOW_EVENTS,
 } from "../../../hyperchannels/static/hyperchannels/protocol.js";
 import {
-  HyperError, PROTOCOL, connect, type ConnectionState, type RequestErrorDetail, type Swap,
+  HyperError, PROTOCOL, action, connect, type ActionResult, type ConnectionState, type RequestErrorDetail, type Swap,
 } from "../../../hyperchannels/static/hyperchannels/hyperchannels.js";
 
 const socket = connect("/ws/", { strictTargets: true, reconnectMin: 10 });
@@ -26,7 +26,7 @@ window.addEventListener("hyper:event", (event) => {
 });
 
 socket.action("save", { id: 1 }, { target: "#card", timeout: 100 }).then(
-  (outcome) => console.log(outcome.event, outcome.data),
+  (outcome) => console.log("event" in outcome ? [outcome.event, outcome.data] : outcome),
   (error: HyperError) => console.log(error.status, error.network, error.kind),
 );
 console.log(state, open, swap, canonical, fromProtocol, limit);
@@ -35,8 +35,8 @@ console.log(state, open, swap, canonical, fromProtocol, limit);
 const sideways: Swap = "sideways";
 // @ts-expect-error: "closing" is a server state only
 const closing: ConnectionState = "closing";
-// @ts-expect-error: a toast's detail has no status
-window.addEventListener("hyper:toast", (event) => event.detail.status);
+// @ts-expect-error: a toast's fields are unknown until the page checks them
+window.addEventListener("hyper:toast", (event) => { const n: number = event.detail.message; });
 console.log(sideways, closing);
 
 connect("/ws/", { morph: false });
@@ -44,3 +44,11 @@ socket.action("save", {}, { strictTargets: true });
 window.addEventListener("hyper:swap:end", (event) => console.log(event.detail.target, event.detail.swap, event.detail.id));
 // @ts-expect-error: morph is a boolean
 connect("/ws/", { morph: "idiomorph" });
+
+// Lanes, lifecycle events and the default action().
+const laned: Promise<ActionResult> = action("search", { q: "x" }, { sync: "replace", key: "search", form: "#f" });
+laned.then((r) => "aborted" in r && console.log(r.aborted));
+window.addEventListener("hyper:beforeRequest", (event) => event.detail.name === "x" && event.preventDefault());
+window.addEventListener("hyper:afterRequest", (event) => console.log(event.detail.ok, event.detail.status, event.detail.key));
+// @ts-expect-error: sync is replace, block or none
+action("search", {}, { sync: "sometimes" });
