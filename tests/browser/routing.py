@@ -2,5 +2,7 @@ from django.urls import path
 
 from .calls import CallsConsumer
 from .consumers import PageConsumer
+from .dom import DomConsumer
 
 websocket_urlpatterns = [path("ws/page/", PageConsumer.as_asgi()), path("ws/calls/", CallsConsumer.as_asgi())]
+websocket_urlpatterns.append(path("ws/dom/", DomConsumer.as_asgi()))

@@ -5,6 +5,8 @@ from django.shortcuts import render
 from django.urls import path, re_path
 from django.views.static import serve
 
+from .dom import urlpatterns as dom_urlpatterns
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 ALPINE = ROOT / "js" / "node_modules" / "alpinejs" / "dist"
 
@@ -29,3 +31,4 @@ urlpatterns = [
     path("calls/", calls),
     re_path(r"^(?P<rest>pushed|landed)/$", page),
 ]
+urlpatterns += dom_urlpatterns
