@@ -12,8 +12,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from hyperchannels import HTML, Delete, Signal, action
-from hyperchannels import abroadcast, broadcast
+from hyperchannels import HTML, Delete, Signal, abroadcast, action, broadcast
 from hyperchannels.consumers import HyperConsumer
 
 from .models import TITLE_MAX, Board, Card, Presence
@@ -68,7 +67,8 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
 
     async def _announce_presence(self) -> None:
         count = await Presence.objects.filter(board=self.board).acount()
-        await abroadcast(self.board.group, Signal("present", count))
+        # A nested signal: the client merges it into the page's `board` object, keeping `cards`.
+        await abroadcast(self.board.group, Signal("board", {"present": count}))
 
     def get_groups(self) -> list[str]:
         return [self.board.group]
@@ -81,6 +81,16 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
 
     def _to_others(self, *items: Any) -> None:
         broadcast(self.board.group, *items, exclude=self.channel_name)
+
+    def _list_changed(self) -> list[Any]:
+        """The whole list, to everyone on the board. Pages with a morph library morph it: a card
+        someone is editing keeps its text, focus and caret while the others' cards arrive."""
+        items = [
+            HTML(cards_html(self.board), target="#cards", swap="inner"),
+            Signal("board", {"cards": self.board.cards.count()}),
+        ]
+        self._to_others(*items)
+        return items
 
     def _guarded(self, change: Any) -> list[Any]:
         try:
@@ -96,10 +106,9 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
             card = Card.objects.create(
                 board=self.board, title=clean_title(title), position=0 if top is None else top + 1
             )
-            patch = HTML(card_html(card), target="#cards", swap="append")
-            self._to_others(patch)
             logger.info("card %s added to %s", card.pk, self.board.slug)
-            return [patch, HTML(render_to_string("demo/_new_title.html"), target="#new-title")]
+            cleared = HTML(render_to_string("demo/_new_title.html"), target="#new-title")
+            return [*self._list_changed(), cleared]
 
         return self._guarded(change)
 
@@ -142,8 +151,9 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
             found = self._card(card)
             target = f"#card-{found.pk}"
             found.delete()
-            self._to_others(Delete(target))
-            return [Delete(target)]
+            count = Signal("board", {"cards": self.board.cards.count()})
+            self._to_others(Delete(target), count)
+            return [Delete(target), count]
 
         return self._guarded(change)
 

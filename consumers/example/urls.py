@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("vendor/idiomorph.esm.js", views.idiomorph, name="idiomorph"),
     # The example serves its static files itself, also without DEBUG (a real site uses nginx
     # or WhiteNoise for this).
     re_path(r"^static/(?P<path>.*)$", static_views.serve, {"insecure": True}),
