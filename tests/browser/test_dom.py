@@ -63,6 +63,10 @@ def test_ann_keeps_her_text_focus_and_caret_while_bobs_card_arrives(
         for _ in range(4):
             ann.keyboard.press("ArrowLeft")
         ann.evaluate("window.editing = document.activeElement")
+        scrolled = ann.evaluate(
+            "() => { const ul = document.getElementById('cards'); ul.scrollTop = 7; return ul.scrollTop; }"
+        )
+        assert scrolled == 7
         assert call(bob, "add_card", {"titles": ["one", "two", "three"]})["ok"]["event"] == "end"
         ann.wait_for_selector("#card-3")
         now = field(ann)
@@ -85,6 +89,8 @@ def test_ann_keeps_her_text_focus_and_caret_while_bobs_card_arrives(
                 "same": False,
                 "defaultValue": "two",
             }
+        if morph:
+            assert ann.evaluate("document.getElementById('cards').scrollTop") == 7
         # An unfocused field always shows the server's value; the new card is there.
         assert ann.eval_on_selector_all("#cards input", "els => els.map(e => e.value)")[::2] == [
             "one",
