@@ -125,7 +125,7 @@ async def test_a_client_that_stops_reading_does_not_stop_the_others(kind: str, r
         started = time.monotonic()
         for ws in readers:
             last = await frames_until(ws, lambda f: f.get("data") == {"n": count - 1}, timeout=30)
-            assert last == {"event": "patch_signals", "data": {"n": count - 1}}
+            assert (last["event"], last["data"]) == ("patch_signals", {"n": count - 1})
         elapsed = time.monotonic() - started
         # Still answering while the stalled socket holds megabytes unread.
         await talker.send(json.dumps({"type": "action", "id": "p", "name": "ping", "data": {}}))
