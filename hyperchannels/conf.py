@@ -16,6 +16,9 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_THREADS": 32,
     "SYNC_THREADS_PER_SOCKET": 4,
     "BROADCAST_TIMEOUT": 5.0,
+    "BROADCAST_ON_COMMIT": True,
+    "HISTORY_SIZE": 100,
+    "HISTORY_TTL": 300,
 }
 
 

@@ -8,8 +8,9 @@ invocation is ``invocation``'s; which groups the socket is in is ``membership``'
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from types import MethodType
 from typing import Any, ClassVar
 
@@ -26,15 +27,17 @@ from .actions import Registry, collect_actions
 from .bridge import SocketThreads
 from .conf import get_setting
 from .exceptions import FrameError, ProtocolError
-from .frames import ActionFrame, CancelFrame, PingFrame, StreamFrame, parse_frame
-from .groups import PUSH_MESSAGE_TYPE
-from .invocation import Invocation, ReplyContext
+from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, StreamFrame, parse_frame
+from .groups import POSITION_MESSAGE_TYPE, PUSH_MESSAGE_TYPE
+from .history import recovery_on
+from .invocation import Invocation, ReplyContext, error_of
 from .layerlink import LayerLink
 from .membership import Membership, server_groups
 from .origin import origin_allowed
-from .protocol import CloseCode, ConnectionState, FrameType, Status
+from .protocol import CloseCode, ConnectionState, EventName, FrameType, Status
+from .recovery import SocketRecovery
 from .request import build_request
-from .streams import unsign_stream
+from .streams import read_stream
 from .types import Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
@@ -129,6 +132,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.membership = Membership(self, self.channel_layer)
+        self.recovery = SocketRecovery(self.channel_layer, self._send_text)
         loops: list[asyncio.Task[None]] = []
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
@@ -195,8 +199,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         while True:
             message = await self._inbox.get()
             try:
-                if message.get("type") == PUSH_MESSAGE_TYPE:
-                    await self._push(message)
+                kind = message.get("type")
+                if kind == PUSH_MESSAGE_TYPE:
+                    await self.recovery.push(message, message.get("exclude") == self.channel_name)
+                elif kind == POSITION_MESSAGE_TYPE:
+                    await self.recovery.position_message(message)
                 else:
                     await self.dispatch(message)
             except Exception:
@@ -214,6 +221,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await super().accept(subprotocol, headers)
         if self.state is ConnectionState.CONNECTING:
             self.state = ConnectionState.OPEN
+            await self.recovery.announce(sorted(self.membership.groups))
             self._opened.set()
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
@@ -265,12 +273,21 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.state = ConnectionState.CLOSED
         raise StopConsumer()
 
-    async def _push(self, message: dict[str, Any]) -> None:
-        """Forward a broadcast's pre-encoded frames, unless this socket is the excluded one."""
-        if message.get("exclude") == self.channel_name:
-            return
-        for text in message["frames"]:
-            await self._send_text(text)
+    async def resync(self, request: HttpRequest, group: str) -> Any:
+        """Items that bring a page up to date on ``group`` when its missed pushes can't be
+        replayed (docs/recovery.md); may be ``async``, a generator, or return ``None``.
+
+        The default sends nothing: the page gets ``resync`` (``hyper:resync`` in the browser)
+        and may reload. Override it to re-render what the group's pushes patch.
+        """
+        return None
+
+    async def _run_resync(self, group: str) -> Any:
+        hook: Any = self.resync
+        if inspect.iscoroutinefunction(hook):
+            return await hook(self.request, group)
+        result = await self.threads.run(hook, self.request, group)
+        return self.threads.iterate(result) if inspect.isgenerator(result) else result
 
     # Wire protocol ------------------------------------------------------------------------
 
@@ -285,6 +302,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 self._cancel(frame.id)
             elif isinstance(frame, PingFrame):
                 await self._send_text(encoding.encode_end(frame.id))
+            elif isinstance(frame, ResumeFrame):
+                await self._admit(frame.id, self._resume(frame))
             else:
                 await self._stream_frame(frame)
         except FrameError as exc:
@@ -312,16 +331,30 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame.id, context, method, binder, kwargs, self.request, self.threads, self._send_text,
             type(self).__qualname__,
         )
+        await self._run(frame.id, invocation.run())
+
+    async def _admit(self, frame_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run a frame's work as an invocation (409 for a running id, 429 over the limit)."""
+        if frame_id in self._running:
+            work.close()
+            raise FrameError(Status.CONFLICT, protocol.message("conflict"))
+        if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
+            work.close()
+            raise FrameError(Status.TOO_MANY, protocol.message("too_many"), frame_id)
+        await self._run(frame_id, work)
+
+    async def _run(self, frame_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in this task at once; a new task reads on only if it waits."""
         this_task = asyncio.current_task()
         assert this_task is not None
-        # Runs only if the invocation waits (the loop gets a turn): then a new task reads on.
+        # Runs only if the work waits (the loop gets a turn): then a new task reads on.
         hand_over = asyncio.get_running_loop().call_soon(self._hand_over_reading, this_task)
-        self._running[frame.id] = this_task
+        self._running[frame_id] = this_task
         try:
-            await invocation.run()
+            await work
         finally:
             hand_over.cancel()  # it never waited: this task reads on
-            del self._running[frame.id]
+            del self._running[frame_id]
 
     def _hand_over_reading(self, invocation_task: asyncio.Task[Any]) -> None:
         if self._reader is invocation_task:
@@ -334,17 +367,66 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def _stream_frame(self, frame: StreamFrame) -> None:
         try:
-            group = unsign_stream(frame.stream)
+            token = read_stream(frame.stream)
         except signing.BadSignature:
             raise FrameError(Status.FORBIDDEN, "Invalid stream token", frame.id) from None
         if self.channel_layer is None:
             logger.error("%s got a stream frame but no channel layer is set", type(self).__qualname__)
             raise FrameError(Status.SERVER_ERROR, protocol.message("server_error"), frame.id)
-        if frame.type is FrameType.SUBSCRIBE:
+        if frame.type is FrameType.UNSUBSCRIBE:
+            await self.membership.unsubscribe(token.group)
+            await self._send_text(encoding.encode_end(frame.id))
+            return
+        await self._admit(frame.id, self._subscribe(frame, token.group, frame.since or token.position))
+
+    def _context(self, id: str) -> ReplyContext:
+        return ReplyContext("resync", None, None, self._render_block_off_loop)
+
+    async def _recovering(self, id: str, work: Coroutine[Any, Any, dict[str, Any]]) -> None:
+        """Send ``end`` with what ``work`` returns, or the error it raised (499 if cancelled)."""
+        try:
+            data = await work
+            await self._send_text(encoding.encode_frame(EventName.END, data, id))
+        except asyncio.CancelledError:
+            await self._send_error(Status.CANCELLED, protocol.message("cancelled"), id)
+        except Exception as exc:
+            known = error_of(exc)
+            if known is None:
+                logger.exception("%s could not recover a page", type(self).__qualname__)
+                known = (Status.SERVER_ERROR, protocol.message("server_error"))
+            await self._send_error(*known, id)
+
+    async def _subscribe(self, frame: StreamFrame, group: str, since: Any) -> None:
+        async def work() -> dict[str, Any]:
             await self.membership.subscribe(group)
-        else:
-            await self.membership.unsubscribe(group)
-        await self._send_text(encoding.encode_end(frame.id))
+            if not recovery_on():
+                return {"group": group}
+            if since is None:
+                position = (await self.recovery.history.positions([group]))[group]
+                self.recovery.told[group] = position.epoch
+            else:
+                position, _ = await self.recovery.catch_up(
+                    group, since, frame.id, self._run_resync, self._context(frame.id)
+                )
+            return {"group": group, **position.as_json()}
+
+        await self._recovering(frame.id, work())
+
+    async def _resume(self, frame: ResumeFrame) -> None:
+        async def work() -> dict[str, Any]:
+            recovered: list[str] = []
+            resynced: list[str] = []
+            joined = self.membership.groups
+            for group, since in frame.positions.items():
+                if group not in joined:
+                    continue
+                _, did_resync = await self.recovery.catch_up(
+                    group, since, frame.id, self._run_resync, self._context(frame.id)
+                )
+                (resynced if did_resync else recovered).append(group)
+            return {"recovered": recovered, "resynced": resynced}
+
+        await self._recovering(frame.id, work())
 
     async def _send_text(self, text: str) -> None:
         if self.state is not ConnectionState.OPEN:

@@ -155,3 +155,17 @@ def _utf8_size(text: str, limit: int) -> int:
     if len(text) * 4 <= limit:
         return len(text)
     return len(text.encode("utf-8"))
+
+
+def push_prefix(text: str, group: str) -> str:
+    """A push frame of ``group`` up to its ``seq``: ``{"event":..,"data":..,"group":"g","seq":``.
+
+    The history (``history.close_frame``) appends the seq it assigns and the closing brace, so a
+    broadcast is still encoded once, whatever its position turns out to be.
+    """
+    return text[:-1] + ',"group":' + _encoder.encode(group) + ',"seq":'
+
+
+def with_position(text: str, group: str, seq: int) -> str:
+    """A push frame with its ``group`` and ``seq`` (docs/protocol.md, "Pushes")."""
+    return f"{push_prefix(text, group)}{seq}}}"

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import protocol
 from .exceptions import FrameError
+from .history import Position
 from .protocol import FrameType, Status
 
 
@@ -35,6 +36,9 @@ class StreamFrame:
     type: FrameType
     id: str
     stream: str
+    since: Position | None = None
+    """The page's own last position of the token's group, if it has one: replay from there
+    rather than from the token's (so a re-subscribe after a reconnect replays no more)."""
 
 
 @dataclass(slots=True)
@@ -42,11 +46,17 @@ class PingFrame:
     id: str
 
 
-ClientFrame = ActionFrame | CancelFrame | StreamFrame | PingFrame
+@dataclass(slots=True)
+class ResumeFrame:
+    """``positions``: group -> the last position the page applied (docs/recovery.md)."""
 
-HANDLED: frozenset[FrameType] = frozenset(
-    {FrameType.ACTION, FrameType.CANCEL, FrameType.SUBSCRIBE, FrameType.UNSUBSCRIBE, FrameType.PING}
-)
+    id: str
+    positions: dict[str, Position]
+
+
+ClientFrame = ActionFrame | CancelFrame | StreamFrame | PingFrame | ResumeFrame
+
+HANDLED: frozenset[FrameType] = frozenset(FrameType)
 """Frame types this server answers; any other ``type`` is a 400 "Unknown frame type"."""
 
 
@@ -97,10 +107,15 @@ def parse_frame(text: str | None, max_bytes: int) -> ClientFrame:
         return CancelFrame(frame_id)
     if kind is FrameType.PING:
         return PingFrame(frame_id)
+    if kind is FrameType.RESUME:
+        return ResumeFrame(frame_id, parse_positions(frame.get("positions"), frame_id))
     stream = frame.get("stream")
     if not isinstance(stream, str) or not stream:
         raise FrameError(Status.BAD_REQUEST, f"{kind} frames need a stream token", frame_id)
-    return StreamFrame(kind, frame_id, stream)
+    since = frame.get("since")
+    if since is not None:
+        since = parse_positions({"": since}, frame_id)[""]
+    return StreamFrame(kind, frame_id, stream, since)
 
 
 def _action_frame(frame: dict[str, Any], frame_id: str) -> ActionFrame:
@@ -118,3 +133,21 @@ def _action_frame(frame: dict[str, Any], frame_id: str) -> ActionFrame:
         if value is not None and not isinstance(value, str):
             raise FrameError(Status.BAD_REQUEST, f"Action {key} must be a string", frame_id)
     return ActionFrame(frame_id, name, data, target, block)
+
+
+def parse_positions(value: Any, frame_id: str | None = None) -> dict[str, Position]:
+    """``{group: {"seq": int >= 0, "epoch": str}}`` as positions, or ``FrameError`` 400."""
+    bad = FrameError(
+        Status.BAD_REQUEST, 'positions must map group names to {"seq": int, "epoch": str}', frame_id
+    )
+    if not isinstance(value, dict):
+        raise bad
+    positions: dict[str, Position] = {}
+    for group, position in value.items():
+        if not isinstance(position, dict):
+            raise bad
+        seq, epoch = position.get("seq"), position.get("epoch")
+        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0 or not isinstance(epoch, str):
+            raise bad
+        positions[group] = Position(seq, epoch)
+    return positions

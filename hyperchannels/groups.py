@@ -18,7 +18,13 @@ from typing import Any, Final
 from .protocol import GROUP_NAME_MAX_LENGTH
 
 PUSH_MESSAGE_TYPE: Final = "hyper.push"
-"""The channel-layer message type of a broadcast; the consumer forwards its encoded frames."""
+"""The channel-layer message type of a broadcast; the consumer forwards its encoded frames.
+
+``{"type", "group", "frames": [text, ...], "exclude"?, "seq"?, "epoch"?}``: with recovery on,
+``seq`` is the position of the last frame and ``epoch`` its history's."""
+
+POSITION_MESSAGE_TYPE: Final = "hyper.position"
+"""A process's relay tells its sockets a group's position: ``{"type", "group", "seq", "epoch"}``."""
 
 _LAYER_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,99}")
 _MAPPED_PREFIX: Final = "hyper.g."
@@ -33,6 +39,11 @@ def check_group(name: object) -> str:
         raise ValueError("a group name can't be empty")
     if len(name) > GROUP_NAME_MAX_LENGTH:
         raise ValueError(f"a group name has at most {GROUP_NAME_MAX_LENGTH} characters, not {len(name)}")
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("a group name can't hold a lone surrogate: pushes name their group") from None
     return name
 
 
@@ -45,7 +56,7 @@ def layer_group(name: str) -> str:
     check_group(name)
     if _LAYER_NAME.fullmatch(name) and not name.startswith(_MAPPED_PREFIX):
         return name
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:40]
     readable = _UNSAFE.sub("-", name)[:40]
     return f"{_MAPPED_PREFIX}{readable}.{digest}"
 

@@ -87,11 +87,14 @@ class LayerLink:
         channel_name: str,
         groups: Callable[[], Iterable[str]],
         component: str = "socket channels",
+        on_recover: Callable[[], None] | None = None,
     ) -> None:
         self.layer = layer
         self.channel_name = channel_name
         self.groups = groups
         self.component = component
+        self.on_recover = on_recover
+        """Called once each time the link is back after a failure (the groups joined again)."""
         self.failed = False
         self.backoff = Backoff()
 
@@ -124,3 +127,5 @@ class LayerLink:
             await self.layer.group_discard(PROBE_GROUP, self.channel_name)
         self.failed = False
         report_recovery(self.layer, self.component)
+        if self.on_recover is not None:
+            self.on_recover()

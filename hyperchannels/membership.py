@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .bridge import run_sync
 from .conf import get_setting
-from .groups import check_group, layer_group, user_group
+from .groups import check_group, user_group
 from .relays import Member, relays_for
 from .types import ChannelLayer
 
@@ -77,10 +77,10 @@ class Membership:
 
     async def _join(self, group: str) -> None:
         if group not in self.groups:
-            await relays_for(self._layer()).join(layer_group(group), self.member)
+            await relays_for(self._layer()).join(group, self.member)
 
     async def _leave(self, group: str) -> None:
-        await relays_for(self._layer()).leave(layer_group(group), self.member)
+        await relays_for(self._layer()).leave(group, self.member)
 
     async def join(self, groups: Iterable[str]) -> None:
         """Join groups the server chose; raises if the layer can't be reached."""

@@ -25,6 +25,8 @@ import logging
 import weakref
 from typing import Any, Protocol
 
+from .groups import POSITION_MESSAGE_TYPE, layer_group
+from .history import history_for, recovery_on
 from .layerlink import LayerLink, report_failure, report_recovery
 
 logger = logging.getLogger("hyperchannels")
@@ -56,48 +58,81 @@ async def _cancel(task: asyncio.Task[Any] | None) -> None:
 
 
 class GroupRelay:
-    """One group's membership for this process: one layer channel, one receive loop."""
+    """One group's membership for this process: one layer channel, one receive loop.
+
+    ``group`` is the group's name; the layer knows it as ``layer_group(group)``.
+    """
 
     def __init__(self, layer: Any, group: str) -> None:
         self.layer = layer
         self.group = group
+        self.layer_name = layer_group(group)
         self.members: set[Member] = set()
         self.channel_name = ""
         self._receiving: asyncio.Task[None] | None = None
+        self._checking: asyncio.Task[None] | None = None
         self.started: asyncio.Task[None] = asyncio.get_running_loop().create_task(
             self._start(), name=f"hyperchannels relay join {group}"
         )
 
     async def _start(self) -> None:
         self.channel_name = await self.layer.new_channel()
-        await self.layer.group_add(self.group, self.channel_name)
+        await self.layer.group_add(self.layer_name, self.channel_name)
         self._receiving = asyncio.get_running_loop().create_task(
             self._receive_loop(), name=f"hyperchannels relay {self.group}"
         )
 
     async def _receive_loop(self) -> None:
-        link = LayerLink(self.layer, self.channel_name, lambda: [self.group], COMPONENT)
+        link = LayerLink(
+            self.layer, self.channel_name, lambda: [self.layer_name], COMPONENT, self._recovered
+        )
         while True:
-            message = await link.receive()
-            for member in list(self.members):
-                try:
-                    member.relay_deliver(message)
-                except Exception:
-                    logger.exception("Could not deliver a message of group %r", self.group)
+            self.deliver(await link.receive())
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Hand ``message`` to every member; never waits."""
+        for member in list(self.members):
+            try:
+                member.relay_deliver(message)
+            except Exception:
+                logger.exception("Could not deliver a message of group %r", self.group)
+
+    def _recovered(self) -> None:
+        """The layer is back: its history may be new (Redis restarted empty), so look."""
+        if recovery_on() and (self._checking is None or self._checking.done()):
+            self._checking = asyncio.get_running_loop().create_task(
+                self.check_position(), name=f"hyperchannels relay position {self.group}"
+            )
+
+    async def check_position(self) -> None:
+        """Tell the members the group's position; a socket whose epoch is older tells its page.
+
+        A history lost while sockets stay connected (Redis restarted empty) shows as a new
+        epoch here within a retry of the layer coming back, even when nothing is broadcast.
+        """
+        try:
+            position = (await history_for(self.layer).positions([self.group]))[self.group]
+        except Exception as exc:
+            report_failure(self.layer, COMPONENT, exc)
+            return
+        self.deliver(
+            {"type": POSITION_MESSAGE_TYPE, "group": self.group, "seq": position.seq, "epoch": position.epoch}
+        )
 
     async def refresh(self) -> None:
         """Join the group again (a no-op for a layer that kept us; a rejoin for one that dropped us)."""
         if self.started.done() and not self.started.cancelled() and self.started.exception() is None:
-            await self.layer.group_add(self.group, self.channel_name)
+            await self.layer.group_add(self.layer_name, self.channel_name)
 
     async def stop(self) -> None:
         await _cancel(self.started)
         await _cancel(self._receiving)
+        await _cancel(self._checking)
         if not self.started.done() or self.started.cancelled() or self.started.exception() is not None:
             return  # it never joined
         try:
             await asyncio.wait_for(
-                self.layer.group_discard(self.group, self.channel_name), LEAVE_TIMEOUT_SECONDS
+                self.layer.group_discard(self.layer_name, self.channel_name), LEAVE_TIMEOUT_SECONDS
             )
         except Exception as exc:
             report_failure(self.layer, COMPONENT, exc)  # the layer's group_expiry drops it later
@@ -149,6 +184,8 @@ class Relays:
             for relay in list(self.relays.values()):
                 try:
                     await relay.refresh()
+                    if recovery_on():
+                        await relay.check_position()
                 except Exception as exc:
                     report_failure(self.layer, COMPONENT, exc)
                     break  # the layer is down: the relays' links rejoin once it answers

@@ -10,9 +10,24 @@ from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
-from .protocol import TERMINAL_EVENTS
+from .protocol import TERMINAL_EVENTS, EventName, FrameType
 
 Event = tuple[str, dict[str, Any]]
+"""An event name and its data, as a test sees them."""
+
+ITEM_EVENTS = frozenset(
+    {
+        EventName.PATCH_HTML,
+        EventName.DISPATCH_EVENT,
+        EventName.TOAST,
+        EventName.REDIRECT,
+        EventName.HISTORY,
+        EventName.LOAD_JS,
+        EventName.PATCH_SIGNALS,
+    }
+)
+"""Events of action items; every other push (``positions``, presence, ``revoked``) is the
+protocol's own and waits for ``receive_protocol_push``."""
 
 
 class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
@@ -29,6 +44,17 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
         self._ids = itertools.count(1)
         self._replies: dict[str | None, deque[Event]] = defaultdict(deque)
         self._pushes: deque[Event] = deque()
+        self._protocol_pushes: deque[Event] = deque()
+        self.push_frames: list[dict[str, Any]] = []
+        """Every push frame received so far, whole (with ``group`` and ``seq``), in order."""
+
+    async def connect(self, timeout: float = 1) -> tuple[bool, int | str | None]:
+        """Open the socket; once accepted, its first frame (the ``positions`` push) is kept
+        for ``receive_positions``, so the next frame a test reads is what it caused."""
+        connected, detail = await super().connect(timeout)
+        if connected:
+            await self._receive_one(timeout)
+        return connected, detail
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         """Send one client frame as JSON text."""
@@ -98,16 +124,47 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
         return events
 
     async def receive_push(self, timeout: float = 5) -> Event:
-        """The next pushed event (a frame without ``id``)."""
+        """The next pushed event of an action item (a frame without ``id``)."""
         async with asyncio.timeout(timeout):
             while not self._pushes:
                 await self._receive_one(timeout)
         return self._pushes.popleft()
+
+    async def receive_protocol_push(self, timeout: float = 5) -> Event:
+        """The next push of the protocol's own: ``positions``, ``presence_state``,
+        ``presence_diff``, ``revoked``."""
+        async with asyncio.timeout(timeout):
+            while not self._protocol_pushes:
+                await self._receive_one(timeout)
+        return self._protocol_pushes.popleft()
+
+    async def receive_positions(self, timeout: float = 5) -> dict[str, Any]:
+        """The data of the next ``positions`` push (other protocol pushes before it are dropped)."""
+        while True:
+            event, data = await self.receive_protocol_push(timeout)
+            if event == EventName.POSITIONS:
+                return data
+
+    async def resume(self, positions: dict[str, dict[str, Any]], timeout: float = 5) -> list[Event]:
+        """Send a ``resume`` frame; returns its reply events up to its terminal one (replayed
+        pushes arrive as pushes: ``receive_push``)."""
+        invocation_id = f"t{next(self._ids)}"
+        await self.send_frame({"type": FrameType.RESUME, "id": invocation_id, "positions": positions})
+        return await self.receive_until_terminal(invocation_id, timeout=timeout)
+
+    async def ping(self, timeout: float = 5) -> list[Event]:
+        invocation_id = f"t{next(self._ids)}"
+        await self.send_frame({"type": FrameType.PING, "id": invocation_id})
+        return await self.receive_until_terminal(invocation_id, timeout=timeout)
 
     async def _receive_one(self, timeout: float) -> None:
         frame = json.loads(await self.receive_from(timeout))
         event: Event = (frame["event"], frame["data"])
         if "id" in frame:
             self._replies[frame["id"]].append(event)
-        else:
+            return
+        self.push_frames.append(frame)
+        if frame["event"] in ITEM_EVENTS:
             self._pushes.append(event)
+        else:
+            self._protocol_pushes.append(event)

@@ -25,6 +25,15 @@ from tests.broadcast.asgi import websocket_app
 from tests.core.test_request import _signed_in_cookie
 
 
+def position(group: str) -> dict[str, Any]:
+    """The group's current position as a ``positions`` entry."""
+    from channels.layers import get_channel_layer
+
+    from hyperchannels.history import positions_now
+
+    return positions_now(get_channel_layer(), [group])[group].as_json()
+
+
 @asynccontextmanager
 async def socket(
     path: str, headers: list[tuple[bytes, bytes]] | None = None
@@ -78,7 +87,10 @@ async def test_exclude_skips_the_sender_only(layer: str) -> None:
         assert await sender.call("shout", {"text": "hi"}) == [("toast", {"value": "sent"}), ("end", {})]
         assert await peer.receive_push() == ("toast", {"value": "hi"})
         assert await peer.receive_push() == ("patch_signals", {"last": "hi"})
-        assert await sender.receive_nothing(timeout=0.3)
+        # The excluded socket gets no item, only the position of each frame it was spared
+        # (docs/recovery.md: its page counts them as applied).
+        with pytest.raises(TimeoutError):
+            await sender.receive_push(timeout=0.3)
         await sender.call("shout", {"text": "all", "everyone": True})
         assert await sender.receive_push() == ("toast", {"value": "all"})
 
@@ -88,7 +100,8 @@ async def test_sync_broadcast_from_a_sync_action_does_not_deadlock(layer: str) -
         events = await asyncio.wait_for(sender.call("shout_sync", {"text": "sync"}), 10)
         assert events == [("toast", {"value": "sent"}), ("end", {})]
         assert (await peer.receive_push())[1]["content"] == "<li>sync</li>"
-        assert await sender.receive_nothing(timeout=0.2)
+        with pytest.raises(TimeoutError):
+            await sender.receive_push(timeout=0.2)
 
 
 async def test_sync_broadcast_from_sync_code_like_a_view(layer: str) -> None:
@@ -130,7 +143,7 @@ async def test_user_groups_can_be_turned_off(layer: str) -> None:
 async def test_signed_stream_subscribe_and_unsubscribe(layer: str) -> None:
     token = sign_stream("news")
     async with socket("/ws/room/n/") as comm:
-        assert await comm.subscribe(token) == [("end", {})]
+        assert await comm.subscribe(token) == [("end", {"group": "news", **position("news")})]
         await abroadcast("news", Toast("headline"))
         assert await comm.receive_push() == ("toast", {"value": "headline"})
         assert await comm.unsubscribe(token) == [("end", {})]
@@ -141,7 +154,7 @@ async def test_signed_stream_subscribe_and_unsubscribe(layer: str) -> None:
 async def test_unsubscribe_never_leaves_a_server_chosen_group(layer: str) -> None:
     async with socket("/ws/room/keep/") as comm:
         token = sign_stream("room-keep")
-        assert await comm.subscribe(token) == [("end", {})]
+        assert await comm.subscribe(token) == [("end", {"group": "room-keep", **position("room-keep")})]
         assert await comm.unsubscribe(token) == [("end", {})]
         await abroadcast("room-keep", Toast("still here"))
         assert await comm.receive_push() == ("toast", {"value": "still here"})
@@ -197,6 +210,7 @@ async def test_a_broadcast_is_encoded_once_whatever_the_number_of_receivers(
     comms = [ActionCommunicator(websocket_app, "/ws/room/many/") for _ in range(20)]
     for comm in comms:
         assert (await comm.connect())[0]
+    calls.clear()  # each socket's positions push on accept
     await abroadcast("room-many", Toast("x"), Signal("y", 1))
     for comm in comms:
         assert await comm.receive_push() == ("toast", {"value": "x"})

@@ -256,5 +256,5 @@ async def test_overridden_send_and_dispatch_see_every_frame_and_message() -> Non
     await comm.connect()
     assert await comm.call("toast") == [("toast", {"value": "hi"}), ("end", {})]
     await comm.disconnect()
-    assert [json.loads(text)["event"] for text in _Recording.sent] == ["toast", "end"]
+    assert [json.loads(text)["event"] for text in _Recording.sent] == ["positions", "toast", "end"]
     assert _Recording.dispatched == ["websocket.connect", "websocket.receive", "websocket.disconnect"]

@@ -20,7 +20,6 @@ from django.test import override_settings
 
 from hyperchannels import Toast, action
 from hyperchannels.consumers import HyperConsumer
-from hyperchannels.groups import layer_group
 from hyperchannels.relays import relays_for
 from hyperchannels.testing import ActionCommunicator
 
@@ -138,7 +137,7 @@ async def test_closing_does_not_wait_for_a_blocked_step(name: str) -> None:
         await comm.disconnect(timeout=2)  # the application ends while the step still blocks
         assert disconnected.is_set()
         layer: Any = get_channel_layer()
-        assert layer_group("closing-test") not in relays_for(layer).relays
+        assert "closing-test" not in relays_for(layer).relays
         assert not finished.is_set()
     finally:
         step.set()
