@@ -5,6 +5,7 @@ import { HyperError, KIND, emit, reportError } from "./error.js";
 import { formData } from "./fields.js";
 import { Lanes, laneKey, syncMode } from "./lanes.js";
 import { refreshLoading } from "./loading.js";
+import { Recovery } from "./recovery.js";
 import {
   ATTRIBUTES, CLIENT_STATES, DEFAULTS, ERRORS, EVENTS, FRAMES, LIMITS, STATUS, TERMINAL_EVENTS, WINDOW_EVENTS,
 } from "./protocol.js";
@@ -36,8 +37,10 @@ export class HyperSocket {
     this.url = socketURL(url);
     this.options = {
       strictTargets: false, maxFrameBytes: LIMITS.max_frame_bytes,
-      reconnectMin: DEFAULTS.reconnect_min_ms, reconnectMax: DEFAULTS.reconnect_max_ms, ...options,
+      reconnectMin: DEFAULTS.reconnect_min_ms, reconnectMax: DEFAULTS.reconnect_max_ms,
+      gapTimeout: DEFAULTS.gap_timeout_ms, ...options,
     };
+    this.recovery = new Recovery(this, this.options.positions, this.options.gapTimeout);
     this.pending = new Map(); // invocation id -> PendingCall
     this.lanes = new Lanes();
     this.queue = []; // calls made while not open
@@ -67,13 +70,15 @@ export class HyperSocket {
     ws.onclose = () => ws === this.ws && this.dropped();
   }
 
+  // Streams first (from the page's own position of each), then one resume, then queued actions.
   opened() {
     this.timer.reset();
     this.setState(CLIENT_STATES.open);
-    emit(window, W.connected, { url: this.url });
     for (const token of this.streams) this.stream(FRAMES.subscribe, token, true);
+    this.recovery.opened();
     const queued = this.queue.splice(0);
     for (const call of queued) if (!call.done) this.transmit(call);
+    emit(window, W.connected, { url: this.url });
   }
 
   dropped() {
@@ -160,8 +165,24 @@ export class HyperSocket {
   }
 
   stream(type, token, internal = false) {
-    const promise = this.call({ type, id: this.newId(), stream: token }, {});
+    const frame = { type, id: this.newId(), stream: token };
+    const since = type === FRAMES.subscribe ? this.recovery.since(token) : undefined;
+    if (since) frame.since = since;
+    const promise = this.call(frame, {});
     return internal ? promise.catch(() => {}) : promise;
+  }
+
+  /** Sends a `resume` for `positions` (internal: no lifecycle, no loading); its id, or null if down. */
+  resume(positions) {
+    if (this.state !== CLIENT_STATES.open || !this.isOpen) return null;
+    const id = this.newId();
+    this.call({ type: FRAMES.resume, id, positions }, {}).catch(() => {}).finally(() => this.recovery.resumed(id));
+    return id;
+  }
+
+  /** The page's position in each group: `{group: {seq, epoch}}`. */
+  positions() {
+    return this.recovery.positions();
   }
 
   /** Join the group a signed token names; again after every reconnect. */
@@ -204,7 +225,14 @@ export class HyperSocket {
     else reportError(error);
   }
 
-  async apply({ id = null, event, data = {} }) {
+  /** A push from a group goes through recovery (once, in order); everything else at once. */
+  apply(frame) {
+    const { id = null, group, seq } = frame;
+    if (id == null && typeof group === "string" && Number.isInteger(seq)) return this.recovery.push(frame);
+    return this.applyFrame(frame);
+  }
+
+  async applyFrame({ id = null, event, data = {} }) {
     const call = id == null ? null : this.pending.get(id);
     if (id != null && (!call || call.failed)) return; // cancelled, timed out or failed already
     emit(window, W.event, { id, event, data });
@@ -212,6 +240,11 @@ export class HyperSocket {
       if (event === EVENTS.error) {
         const error = new HyperError(data.status, data.message, KIND.server, id);
         return call ? call.fail(error) : reportError(error);
+      }
+      if (event === EVENTS.positions) await this.recovery.positionsEvent(data, id);
+      else if (event === EVENTS.resync) this.recovery.resynced(data);
+      else if (event === EVENTS.end && call?.frame.type === FRAMES.subscribe) {
+        await this.recovery.subscribed(call.frame.stream, data);
       }
       await applyEvent(this, event, data, call);
       if (event === EVENTS.patch_html) refreshLoading();
