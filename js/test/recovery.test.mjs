@@ -26,10 +26,12 @@ async function send(ws, socket, ...frames) {
 }
 
 test("a push at or below the page's position is a duplicate: dropped", async () => {
-  const { socket, ws, seen } = await positioned({ g: at(5) });
+  const { socket, ws, seen } = await positioned({ g: at(5) }, { gapTimeout: 20 });
   await send(ws, socket, push("g", 6), push("g", 6), push("g", 5), push("g", 2));
   assert.deepEqual(values(seen), ["g6"]);
   assert.deepEqual(socket.positions(), { g: at(6) });
+  await tick(40);
+  assert.deepEqual(resumes(ws), [], "a duplicate opens no gap");
   assert.equal(seen["hyper:event"].filter((d) => d.event === "toast").length, 1, "a dropped push is no event");
   socket.close();
 });

@@ -6,6 +6,7 @@ from django.urls import path, re_path
 from django.views.static import serve
 
 from .dom import urlpatterns as dom_urlpatterns
+from .recovery import urlpatterns as recovery_urlpatterns
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ALPINE = ROOT / "js" / "node_modules" / "alpinejs" / "dist"
@@ -32,3 +33,4 @@ urlpatterns = [
     re_path(r"^(?P<rest>pushed|landed)/$", page),
 ]
 urlpatterns += dom_urlpatterns
+urlpatterns += recovery_urlpatterns

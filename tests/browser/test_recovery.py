@@ -1,0 +1,101 @@
+"""Recovery in Chromium (docs/client.md, "Recovery"): a page whose socket dies without a close
+frame gets what was broadcast meanwhile, each item once and in order, without a reload; a page
+rendered before its socket connected gets what was broadcast in between."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.proxy import DroppingProxy
+from tests.servers import DaphneProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.daphne]
+
+ITEMS = "() => [...document.querySelectorAll('#items li')].map((li) => li.textContent)"
+
+
+@pytest.fixture
+def proxy(server: DaphneProcess) -> Iterator[DroppingProxy]:
+    with DroppingProxy(server.port) as proxy:
+        yield proxy
+
+
+def broadcast(server: DaphneProcess, name: str, text: str) -> None:
+    """One push to the page's group, from a request of its own (not the page's socket)."""
+    query = urllib.parse.urlencode({"text": text})
+    with urllib.request.urlopen(f"{server.http_url}/recovery/{name}/broadcast/?{query}", timeout=10) as reply:
+        assert reply.read() == b"sent"
+
+
+def recovery_page(
+    context: Any, server: DaphneProcess, name: str, socket_url: str, defer: bool = False
+) -> Any:
+    page = context.new_page()
+    query = urllib.parse.urlencode({"socket": socket_url, "defer": "1" if defer else "0"})
+    page.goto(f"{server.http_url}/recovery/{name}/?{query}")
+    page.wait_for_function("() => typeof window.go === 'function'")
+    if not defer:
+        page.evaluate("window.hyperReady")
+    return page
+
+
+def wait_for_items(page: Any, count: int) -> list[str]:
+    page.wait_for_function(f"() => document.querySelectorAll('#items li').length >= {count}", timeout=10_000)
+    items: list[str] = page.evaluate(ITEMS)
+    return items
+
+
+def test_a_dropped_socket_gets_what_was_broadcast_while_down_once_in_order(
+    context: Any, server: DaphneProcess, proxy: DroppingProxy
+) -> None:
+    name = "drop"
+    page = recovery_page(context, server, name, f"ws://127.0.0.1:{proxy.port}/ws/recovery/{name}/")
+    born = page.evaluate("window.born")
+    base = page.evaluate("window.hyper.positions()")["recovery-drop"]
+    for i in range(1, 4):
+        broadcast(server, name, f"item-{i}")
+    assert wait_for_items(page, 3) == ["item-1", "item-2", "item-3"]
+
+    proxy.drop()  # TCP reset: no close frame either way
+    page.wait_for_function("() => document.documentElement.dataset.hyperState === 'reconnecting'")
+    for i in range(4, 9):
+        broadcast(server, name, f"item-{i}")
+    assert page.evaluate(ITEMS) == ["item-1", "item-2", "item-3"]
+
+    proxy.restore()
+    # The resume ends once its replay was sent: then nothing more is coming.
+    page.wait_for_function("() => window.ends.some((data) => Array.isArray(data.recovered))", timeout=10_000)
+    assert wait_for_items(page, 8) == [f"item-{i}" for i in range(1, 9)]
+    assert page.evaluate("window.ends.find((data) => Array.isArray(data.recovered))") == {
+        "recovered": ["recovery-drop"],
+        "resynced": [],
+    }
+    assert page.evaluate("window.resyncs") == []
+    assert page.evaluate("window.born") == born, "the page was not reloaded"
+    after = page.evaluate("window.hyper.positions()")["recovery-drop"]
+    assert after == {"seq": base["seq"] + 8, "epoch": base["epoch"]}
+    broadcast(server, name, "item-9")
+    assert wait_for_items(page, 9)[-1] == "item-9"
+    assert page.evaluate(ITEMS) == [f"item-{i}" for i in range(1, 10)]
+
+
+def test_a_page_rendered_before_its_socket_connects_gets_the_broadcasts_in_between(
+    context: Any, server: DaphneProcess
+) -> None:
+    name = "render-gap"
+    page = recovery_page(context, server, name, f"/ws/recovery/{name}/", defer=True)
+    rendered = page.evaluate("JSON.parse(document.getElementById('positions').textContent)")
+    for i in range(1, 4):
+        broadcast(server, name, f"late-{i}")
+    page.evaluate("window.go()")
+    page.wait_for_function("() => window.ends.some((data) => Array.isArray(data.recovered))", timeout=10_000)
+    assert wait_for_items(page, 3) == ["late-1", "late-2", "late-3"]
+    start = rendered["recovery-render-gap"]
+    position = page.evaluate("window.hyper.positions()")["recovery-render-gap"]
+    assert position == {"seq": start["seq"] + 3, "epoch": start["epoch"]}
+    assert page.evaluate("window.resyncs") == []
