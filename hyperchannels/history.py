@@ -63,6 +63,11 @@ class History(Protocol):
         (another epoch, or older than the last ``HISTORY_SIZE``)."""
         ...
 
+    async def instance(self) -> str:
+        """Names the store's current life: it changes when the store lost everything (Redis
+        restarted empty or flushed), so a process notices without a broadcast."""
+        ...
+
 
 def close_frame(prefix: str, seq: int) -> str:
     """A push frame's text from its prefix and its seq."""
@@ -126,6 +131,9 @@ class InProcessHistory:
     async def positions(self, groups: Iterable[str]) -> dict[str, Position]:
         return self.positions_now(groups)
 
+    async def instance(self) -> str:
+        return "process"
+
     async def since(self, group: str, position: Position) -> list[str] | None:
         with self._lock:
             log = self._log(group)
@@ -170,6 +178,15 @@ if not epoch then
 end
 local seq = redis.call('GET', KEYS[2]) or '0'
 return {epoch, seq}
+"""
+
+_INSTANCE = """
+local found = redis.call('GET', KEYS[1])
+if not found then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
+end
+return found
 """
 
 _SINCE = """
@@ -243,6 +260,13 @@ class RedisHistory:
         if frames is None:
             return None
         return [_text(f) for f in frames]
+
+    async def instance(self) -> str:
+        names = []
+        for index in range(len(self.hosts)):
+            key = f"{self.prefix}:hyper:instance"
+            names.append(_text(await self._eval(_INSTANCE, [key], index, new_epoch())))
+        return ",".join(names)
 
     def positions_now(self, groups: Iterable[str]) -> dict[str, Position]:
         """``positions`` for sync code, with a blocking client."""

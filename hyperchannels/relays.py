@@ -26,12 +26,14 @@ import weakref
 from typing import Any, Protocol
 
 from .groups import POSITION_MESSAGE_TYPE, layer_group
-from .history import history_for, recovery_on
+from .history import InProcessHistory, history_for, recovery_on
 from .layerlink import LayerLink, report_failure, report_recovery
 
 logger = logging.getLogger("hyperchannels")
 
 COMPONENT = "group relays"
+WATCH_SECONDS = 2.0
+"""How often a process asks the history store whether it lost everything (one round trip)."""
 LEAVE_TIMEOUT_SECONDS = 5.0
 REFRESH_MAX_SECONDS = 60.0
 
@@ -145,6 +147,7 @@ class Relays:
         self.layer = layer
         self.relays: dict[str, GroupRelay] = {}
         self._refreshing: asyncio.Task[None] | None = None
+        self._watching: asyncio.Task[None] | None = None
 
     async def join(self, group: str, member: Member) -> None:
         """Make ``member`` receive the messages of ``group``; returns once the layer knows."""
@@ -163,6 +166,10 @@ class Relays:
             self._refreshing = asyncio.get_running_loop().create_task(
                 self._refresh_loop(), name="hyperchannels relay refresh"
             )
+        if self._watch_needed() and (self._watching is None or self._watching.done()):
+            self._watching = asyncio.get_running_loop().create_task(
+                self._watch_loop(), name="hyperchannels history watch"
+            )
 
     async def leave(self, group: str, member: Member) -> None:
         relay = self.relays.get(group)
@@ -174,7 +181,9 @@ class Relays:
         del self.relays[group]
         if not self.relays:
             refreshing, self._refreshing = self._refreshing, None
+            watching, self._watching = self._watching, None
             await _cancel(refreshing)
+            await _cancel(watching)
         await relay.stop()
 
     async def _refresh_loop(self) -> None:
@@ -192,11 +201,33 @@ class Relays:
                 else:
                     report_recovery(self.layer, COMPONENT)
 
+    def _watch_needed(self) -> bool:
+        return recovery_on() and not isinstance(history_for(self.layer), InProcessHistory)
+
+    async def _watch_loop(self) -> None:
+        """Notice a history store that lost everything (Redis restarted empty, flushed) and
+        have every relay tell its sockets the new epochs, even when nothing is broadcast."""
+        history = history_for(self.layer)
+        seen: str | None = None
+        while self.relays:
+            try:
+                now = await history.instance()
+            except Exception as exc:
+                report_failure(self.layer, COMPONENT, exc)
+            else:
+                if seen is not None and now != seen:
+                    for relay in list(self.relays.values()):
+                        await relay.check_position()
+                seen = now
+            await asyncio.sleep(WATCH_SECONDS)
+
     async def close(self) -> None:
         """Stop every relay of this loop (members are not told: their sockets are closing too)."""
         relays, self.relays = list(self.relays.values()), {}
         refreshing, self._refreshing = self._refreshing, None
+        watching, self._watching = self._watching, None
         await _cancel(refreshing)
+        await _cancel(watching)
         for relay in relays:
             await relay.stop()
 

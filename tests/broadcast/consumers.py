@@ -38,6 +38,10 @@ class RoomConsumer(HyperConsumer):
         """A custom layer handler, as Channels users write them."""
         await self.send(text_data=encode_frame("toast", {"value": event["text"]}))
 
+    async def resync(self, request: HttpRequest, group: str) -> list[Any]:
+        """What a page that can't be replayed gets instead: the room as it is now."""
+        return [HTML(f"<ul id='log'>now: {group}</ul>", target="#log"), Toast(f"resynced {group}")]
+
     @action
     def ping(self, request: HttpRequest) -> Toast:
         return Toast("pong")

@@ -116,8 +116,10 @@ async def test_every_task_of_the_relays_ends_promptly_when_cancelled(layer: str)
     await abroadcast("room-t0", Toast("x"))
     assert await comms[0].receive_push() == ("toast", {"value": "x"})
     ours = [t for t in asyncio.all_tasks() if t.get_name().startswith("hyperchannels")]
-    # Two relays (their receive loops) and the refresher, named so a hang can be traced.
+    # Two relays (their receive loops), the refresher and, on Redis, the history watch,
+    # named so a hang can be traced.
     assert sorted(t.get_name() for t in ours) == [
+        *(["hyperchannels history watch"] if layer != "memory" else []),
         "hyperchannels relay refresh",
         "hyperchannels relay room-t0",
         "hyperchannels relay room-t1",
