@@ -19,12 +19,13 @@ from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from django.test import override_settings
 from django.urls import path
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from hyperchannels.relays import refresh_seconds, relays_for
 from hyperchannels.testing import ActionCommunicator
 from tests.broadcast.consumers import SlowChatConsumer
 from tests.servers import DaphneProcess
+from tests.wire import connect
 
 app = URLRouter([path("ws/slow/<str:room>/", SlowChatConsumer.as_asgi())])
 
@@ -115,9 +116,10 @@ async def test_a_client_that_stops_reading_does_not_stop_the_others(kind: str, r
     ) as server:
         url = f"{server.ws_url}/ws/slow/stall/"
         # The stalled client reads nothing: its library queue holds one frame, then TCP fills up.
-        stalled = await connect(url, max_queue=1, max_size=None)
-        readers = [await connect(url, max_size=None) for _ in range(3)]
-        talker = await connect(url)
+        room = ["room-stall"]
+        stalled = await connect(url, groups=room, max_queue=1, max_size=None)
+        readers = [await connect(url, groups=room, max_size=None) for _ in range(3)]
+        talker = await connect(url, groups=room)
         count, size = 60, 100_000  # 6 MB per socket, far beyond the socket buffers
         await talker.send(
             json.dumps({"type": "action", "id": "f", "name": "flood", "data": {"count": count, "size": size}})

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import connect
 
 from tests.servers import ROOT, free_port, wait_for_port
+from tests.wire import connect, connect_sync, is_protocol_push, opening
 
 pytestmark = pytest.mark.daphne
 
@@ -69,16 +69,32 @@ def test_demo_serves_its_pages(demo: int) -> None:
 
 async def test_demo_socket_answers_an_action(demo: int, demo_log: Path) -> None:
     origin = f"http://127.0.0.1:{demo}"
-    async with connect(f"ws://127.0.0.1:{demo}/ws/board/readme/", origin=origin) as ws:  # type: ignore[arg-type]
+    async with connect(f"ws://127.0.0.1:{demo}/ws/board/readme/", origin=origin) as ws:
         await ws.send(
             json.dumps({"type": "action", "id": "1", "name": "add", "data": {"title": "From a test"}})
         )
         frames = []
         while not frames or frames[-1].get("id") != "1" or frames[-1]["event"] != "end":
             frames.append(json.loads(await ws.recv()))
+        epochs = {group: position["epoch"] for group, position in opening(ws).items()}
+    # Its own arrival (the presence count) reaches the socket; the list and count it sent the
+    # others reach it only as their positions (it was excluded): one history, seqs in a row.
+    pushes = [f for f in frames if "id" not in f]
+    assert [(f["event"], is_protocol_push(f)) for f in pushes] == [
+        ("patch_signals", False),
+        ("positions", True),
+        ("positions", True),
+    ], pushes
+    group, seq = pushes[0]["group"], pushes[0]["seq"]
+    assert [f["data"] for f in pushes[1:]] == [
+        {group: {"seq": seq + 1, "epoch": epochs[group]}},
+        {group: {"seq": seq + 2, "epoch": epochs[group]}},
+    ]
     replies = [f for f in frames if f.get("id") == "1"]
-    assert [f["event"] for f in replies] == ["patch_html", "patch_html", "patch_html", "end"]
+    # The form's error slot, the list, the board's card count, the cleared title field.
+    assert [f["event"] for f in replies] == ["patch_html", "patch_html", "patch_signals", "patch_html", "end"]
     assert "From a test" in replies[1]["data"]["content"]
+    assert replies[2]["data"]["board"]["cards"] >= 1
     # The action logs one line; daphne's root handler must not print it a second time.
     lines = [line for line in demo_log.read_text().splitlines() if "added to readme" in line]
     assert len(lines) == 1, demo_log.read_text()
@@ -100,8 +116,6 @@ def test_demo_with_an_unanswering_redis_exits_with_one_clear_line(tmp_path: Path
 
 def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: str) -> None:
     import uuid
-
-    from websockets.sync.client import connect as connect_sync
 
     port = free_port()
     while True:  # the second worker takes PORT + 1
@@ -136,6 +150,7 @@ def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: s
                 frame = json.loads(b.recv(timeout=10))
                 if frame["event"] == "patch_html" and "Across" in frame["data"]["content"]:
                     break
+            assert isinstance(frame["group"], str) and isinstance(frame["seq"], int), frame
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(20)
