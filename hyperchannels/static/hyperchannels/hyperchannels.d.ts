@@ -12,6 +12,15 @@ export type ErrorKind = "network" | "timeout" | "server" | "client" | "cancelled
 
 export type SyncMode = "replace" | "block" | "none";
 
+/** Where a page stands in a group: the last `seq` it applied, within the history named `epoch`. */
+export interface Position {
+  seq: number;
+  epoch: string;
+}
+
+/** Group name -> the page's position in it (what `{% hyper_positions %}` renders). */
+export type Positions = Record<string, Position>;
+
 export interface ActionOptions {
   /** CSS selector patched by events without a target of their own (and `str`/`dict` returns). */
   target?: string;
@@ -47,6 +56,10 @@ export interface ConnectOptions {
   declarative?: boolean;
   /** When false, `inner` and `outer` replace even when the page has a morph library. */
   morph?: boolean;
+  /** The positions the page was rendered at: sent in the first `resume`, so nothing broadcast between render and connect is missed. */
+  positions?: Positions;
+  /** Ms a group's push may wait for an earlier one before that group is resumed (default 1000). */
+  gapTimeout?: number;
 }
 
 export interface Outcome {
@@ -77,6 +90,8 @@ export declare class HyperSocket {
   action(name: string, data?: Record<string, unknown>, options?: ActionOptions): Promise<ActionResult>;
   subscribe(token: string): Promise<Outcome>;
   unsubscribe(token: string): Promise<Outcome>;
+  /** The page's position in each group it has applied pushes of (a copy). */
+  positions(): Positions;
   close(): void;
 }
 
@@ -150,6 +165,8 @@ export interface WindowEventDetails {
   swap_end: SwapDetail;
   settle_end: SwapDetail;
   history_restored: { url: string; target: Element };
+  /** A group's missed pushes could not be replayed: its `resync` items were applied instead. */
+  resync: { group: string };
 }
 
 /** Window event name -> CustomEvent, e.g. `"hyper:requestError"` -> `CustomEvent<RequestErrorDetail>`. */

@@ -1,8 +1,8 @@
 // hyperchannels browser client: one WebSocket, server actions, events applied as they arrive.
 // Dependency-free native ES modules, one per concern, served as they are (no build step):
 // protocol.js (generated from hyperchannels/protocol.json), error.js, timer.js, loading.js, lanes.js,
-// call.js, fields.js, dom.js, apply.js, socket.js, triggers.js, declarative.js. This entry is the
-// public API.
+// call.js, fields.js, dom.js, apply.js, recovery.js, socket.js, triggers.js, declarative.js. This
+// entry is the public API.
 import { serve } from "./declarative.js";
 import { HyperSocket } from "./socket.js";
 

@@ -52,3 +52,10 @@ window.addEventListener("hyper:beforeRequest", (event) => event.detail.name === 
 window.addEventListener("hyper:afterRequest", (event) => console.log(event.detail.ok, event.detail.status, event.detail.key));
 // @ts-expect-error: sync is replace, block or none
 action("search", {}, { sync: "sometimes" });
+
+// Recovery: the positions a page was rendered at, the gap timeout, the page's positions, hyper:resync.
+const recovering = connect("/ws/board/1/", { positions: { "board-1": { seq: 41, epoch: "e1" } }, gapTimeout: 500 });
+const seq: number = recovering.positions()["board-1"].seq;
+window.addEventListener("hyper:resync", (event) => { const group: string = event.detail.group; console.log(group, seq); });
+// @ts-expect-error: a position's seq is a number
+connect("/ws/", { positions: { "board-1": { seq: "41", epoch: "e1" } } });
