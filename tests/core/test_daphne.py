@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
 from tests.servers import DaphneProcess
+from tests.wire import connect
 
 pytestmark = pytest.mark.daphne
 
@@ -23,8 +24,9 @@ def server() -> Iterator[DaphneProcess]:
         yield process
 
 
-def socket_to(server: DaphneProcess, path: str = "/ws/core/", origin: str | None = None) -> Any:
-    return connect(server.ws_url + path, origin=origin or server.http_url)  # type: ignore[arg-type]
+def socket_to(server: DaphneProcess, path: str = "/ws/core/", origin: str | None = None) -> connect:
+    """A socket in no group: its opening ``positions`` push is empty, and checked."""
+    return connect(server.ws_url + path, groups=(), origin=origin or server.http_url)
 
 
 async def call(ws: ClientConnection, frame: dict[str, Any]) -> list[dict[str, Any]]:

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from tests.servers import DaphneProcess
+from tests.wire import connect, receive
 
 pytestmark = pytest.mark.daphne
 
@@ -43,8 +44,9 @@ def raised() -> Iterator[DaphneProcess]:
         yield process
 
 
-def socket_to(server: DaphneProcess) -> Any:
-    return connect(server.ws_url + "/ws/limits/", origin=server.http_url, max_size=None)  # type: ignore[arg-type]
+def socket_to(server: DaphneProcess) -> connect:
+    """A socket in the ``limits`` group, its opening ``positions`` push read and checked."""
+    return connect(server.ws_url + "/ws/limits/", groups=["limits"], origin=server.http_url, max_size=None)
 
 
 async def call(
@@ -98,8 +100,9 @@ async def test_an_oversized_broadcast_raises_at_the_sender_and_reaches_no_one(st
             await asyncio.wait_for(receiver.recv(), 0.5)
         frames = await call(sender, "b2", "shout", {"size": 1000})
         assert frames[0] == {"id": "b2", "event": "toast", "data": {"value": 1}}
-        push = json.loads(await asyncio.wait_for(receiver.recv(), 5))
-        assert push["event"] == "patch_html" and len(push["data"]["content"]) == 1000
+        push = await receive(receiver)
+        assert push["event"] == "patch_html" and push["data"]["content"] == "y" * 1000
+        assert (push["group"], type(push["seq"])) == ("limits", int), {**push, "data": "..."}
 
 
 async def test_stock_daphne_drops_a_client_frame_over_its_cap(stock: DaphneProcess) -> None:
@@ -135,8 +138,8 @@ async def test_with_daphnes_caps_raised_large_replies_and_broadcasts_arrive(rais
         frames = await call(sender, "h", "html", {"size": 1_500_000})
         assert len(frames[0]["data"]["content"]) == 1_500_000
         assert (await call(sender, "b", "shout", {"size": 1_500_000}))[0]["data"] == {"value": 1}
-        push = json.loads(await asyncio.wait_for(receiver.recv(), 5))
-        assert len(push["data"]["content"]) == 1_500_000
+        push = await receive(receiver)
+        assert push["event"] == "patch_html" and len(push["data"]["content"]) == 1_500_000
         assert "hyperchannels.W00" not in raised.log()  # the limits agree: nothing to warn about
 
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from websockets.sync.client import connect
 
 from tests.servers import ROOT, free_port, wait_for_port
+from tests.wire import connect_sync
 
 FILES = ("notes/consumers.py", "notes/templates/notes/page.html", "mysite/asgi.py", "mysite/urls.py")
 BIN = Path(sys.executable).parent
@@ -168,6 +168,8 @@ def test_both_documented_ways_serve_the_page_the_client_and_the_socket(project: 
         with urllib.request.urlopen(f"http://{host}/static/hyperchannels/hyperchannels.js") as script:
             assert script.status == 200
             assert b"export function connect" in script.read()
-        with connect(f"ws://{host}/ws/notes/", origin=f"http://{host}") as ws:  # type: ignore[arg-type]
+        with connect_sync(
+            f"ws://{host}/ws/notes/", groups=["notes"], origin=f"http://{host}", timeout=10
+        ) as ws:
             ws.send('{"type": "action", "id": "1", "name": "add", "data": {"text": "served"}}')
             assert "<li>served</li>" in ws.recv(timeout=10)

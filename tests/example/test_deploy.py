@@ -18,11 +18,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from tests.conftest import require
 from tests.example.conftest import EXAMPLE
 from tests.servers import ROOT, DaphneProcess, free_port, wait_for_port
+from tests.wire import connect_sync
 
 pytestmark = [pytest.mark.daphne, pytest.mark.redis]
 
@@ -106,7 +107,7 @@ def test_nginx_balances_sockets_over_both_workers_and_broadcasts_cross(
     board = f"lb-{uuid.uuid4().hex[:6]}"
     with ExitStack() as stack:
         sockets = [
-            stack.enter_context(connect(f"ws://127.0.0.1:{port}/ws/board/{board}/", origin=origin))  # type: ignore[arg-type]
+            stack.enter_context(connect_sync(f"ws://127.0.0.1:{port}/ws/board/{board}/", origin=origin))
             for _ in range(4)
         ]
         for worker in workers:  # round robin: each worker holds some of the sockets
@@ -147,9 +148,9 @@ def test_signing_in_through_nginx_gives_an_authenticated_socket(
     port, _ = balanced
     session = sign_in(port, "ann")
     origin = f"http://127.0.0.1:{port}"
-    with connect(
+    with connect_sync(
         f"ws://127.0.0.1:{port}/ws/home/",
-        origin=origin,  # type: ignore[arg-type]
+        origin=origin,
         additional_headers={"Cookie": f"sessionid={session}"},
     ) as ws:
         # set_theme answers 403 to an anonymous socket: a signal here means the session counts.

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import connect
 
 from tests.example.conftest import Example, open_page, sign_in
 from tests.servers import ROOT
+from tests.wire import connect_sync
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, pytest.mark.redis]
 
@@ -169,10 +169,7 @@ def test_a_foreign_origin_is_refused(example: Example) -> None:
     host = example.url.removeprefix("http://")
     with (
         pytest.raises(InvalidStatus) as refused,
-        connect(
-            f"ws://{host}/ws/board/welcome/",
-            origin="https://evil.example",  # type: ignore[arg-type]
-        ),
+        connect_sync(f"ws://{host}/ws/board/welcome/", origin="https://evil.example"),
     ):
         pass
     assert refused.value.response.status_code == 403
