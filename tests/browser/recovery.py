@@ -26,6 +26,10 @@ class RecoveryConsumer(HyperConsumer):
     def get_groups(self) -> list[str]:
         return [group_of(self.scope["url_route"]["kwargs"]["name"])]
 
+    async def resync(self, request: HttpRequest, group: str) -> HTML:
+        """What the page's list is once its missed pushes can't be replayed."""
+        return HTML(format_html("<li>resynced {}</li>", group), target="#items", swap="inner")
+
 
 def recovery_page(request: HttpRequest, name: str) -> HttpResponse:
     group = group_of(name)

@@ -17,6 +17,7 @@ from tests.servers import DaphneProcess
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
 ITEMS = "() => [...document.querySelectorAll('#items li')].map((li) => li.textContent)"
+RESUMES = "window.ends.filter((data) => Array.isArray(data.recovered))"  # the resumes' ends, in order
 
 
 @pytest.fixture
@@ -67,14 +68,12 @@ def test_a_dropped_socket_gets_what_was_broadcast_while_down_once_in_order(
         broadcast(server, name, f"item-{i}")
     assert page.evaluate(ITEMS) == ["item-1", "item-2", "item-3"]
 
+    ended = page.evaluate(RESUMES)
     proxy.restore()
     # The resume ends once its replay was sent: then nothing more is coming.
-    page.wait_for_function("() => window.ends.some((data) => Array.isArray(data.recovered))", timeout=10_000)
+    page.wait_for_function(f"() => ({RESUMES}).length > {len(ended)}", timeout=10_000)
     assert wait_for_items(page, 8) == [f"item-{i}" for i in range(1, 9)]
-    assert page.evaluate("window.ends.find((data) => Array.isArray(data.recovered))") == {
-        "recovered": ["recovery-drop"],
-        "resynced": [],
-    }
+    assert page.evaluate(RESUMES)[len(ended) :] == [{"recovered": ["recovery-drop"], "resynced": []}]
     assert page.evaluate("window.resyncs") == []
     assert page.evaluate("window.born") == born, "the page was not reloaded"
     after = page.evaluate("window.hyper.positions()")["recovery-drop"]
@@ -93,9 +92,36 @@ def test_a_page_rendered_before_its_socket_connects_gets_the_broadcasts_in_betwe
     for i in range(1, 4):
         broadcast(server, name, f"late-{i}")
     page.evaluate("window.go()")
-    page.wait_for_function("() => window.ends.some((data) => Array.isArray(data.recovered))", timeout=10_000)
+    page.wait_for_function(f"() => ({RESUMES}).length > 0", timeout=10_000)
+    assert page.evaluate(RESUMES) == [{"recovered": ["recovery-render-gap"], "resynced": []}]
     assert wait_for_items(page, 3) == ["late-1", "late-2", "late-3"]
     start = rendered["recovery-render-gap"]
     position = page.evaluate("window.hyper.positions()")["recovery-render-gap"]
     assert position == {"seq": start["seq"] + 3, "epoch": start["epoch"]}
     assert page.evaluate("window.resyncs") == []
+
+
+def test_a_new_epoch_after_a_server_restart_resyncs_the_page_and_later_pushes_apply(context: Any) -> None:
+    """The in-memory history dies with its process: the restarted server's epoch differs, so the
+    page resyncs (the consumer's hook replaces the list) and the new history's pushes, whose seq
+    restarted below the page's old one, are applied, not dropped as duplicates."""
+    name = "epoch"
+    with DaphneProcess("tests.browser.asgi:application", "tests.browser.settings") as own:
+        page = recovery_page(context, own, name, f"/ws/recovery/{name}/")
+        for i in range(1, 4):
+            broadcast(own, name, f"old-{i}")
+        assert wait_for_items(page, 3) == ["old-1", "old-2", "old-3"]
+        before = page.evaluate("window.hyper.positions()")["recovery-epoch"]
+        ended = page.evaluate(RESUMES)
+
+        own.restart()
+        page.wait_for_function(f"() => ({RESUMES}).length > {len(ended)}", timeout=15_000)
+        assert page.evaluate(RESUMES)[len(ended) :] == [{"recovered": [], "resynced": ["recovery-epoch"]}]
+        assert page.evaluate("window.resyncs") == ["recovery-epoch"]
+        assert page.evaluate(ITEMS) == ["resynced recovery-epoch"]
+        after = page.evaluate("window.hyper.positions()")["recovery-epoch"]
+        assert after["epoch"] != before["epoch"]
+        assert after["seq"] < before["seq"]
+
+        broadcast(own, name, "new-1")
+        assert wait_for_items(page, 2) == ["resynced recovery-epoch", "new-1"]
