@@ -22,6 +22,11 @@ def group_of(name: str) -> str:
     return f"recovery-{name}"
 
 
+def stream_of(name: str) -> str:
+    """The group a page joins by ``subscribe`` (a signed token), not by its consumer."""
+    return f"stream-{name}"
+
+
 class RecoveryConsumer(HyperConsumer):
     def get_groups(self) -> list[str]:
         return [group_of(self.scope["url_route"]["kwargs"]["name"])]
@@ -40,14 +45,16 @@ def recovery_page(request: HttpRequest, name: str) -> HttpResponse:
         "positions": positions,
         "socket": request.GET.get("socket", f"/ws/recovery/{name}/"),
         "defer": request.GET.get("defer") == "1",
+        "stream": stream_of(name) if request.GET.get("stream") == "1" else "",
     }
     return render(request, "browser/recovery.html", context)
 
 
 async def broadcast_item(request: HttpRequest, name: str) -> HttpResponse:
-    """One push to the group: an item appended to the page's list."""
+    """One push to the group (``?stream=1``: the stream's group): an item appended to the list."""
     text = request.GET["text"]
-    await abroadcast(group_of(name), HTML(format_html("<li>{}</li>", text), target="#items", swap="append"))
+    group = stream_of(name) if request.GET.get("stream") == "1" else group_of(name)
+    await abroadcast(group, HTML(format_html("<li>{}</li>", text), target="#items", swap="append"))
     return HttpResponse("sent")
 
 

@@ -17,6 +17,14 @@ from tests.servers import DaphneProcess
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
 ITEMS = "() => [...document.querySelectorAll('#items li')].map((li) => li.textContent)"
+RECORD_SENT = """
+  window.sent = [];
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (text) {
+    window.sent.push(JSON.parse(text));
+    return send.call(this, text);
+  };
+"""
 RESUMES = "window.ends.filter((data) => Array.isArray(data.recovered))"  # the resumes' ends, in order
 
 
@@ -26,18 +34,22 @@ def proxy(server: DaphneProcess) -> Iterator[DroppingProxy]:
         yield proxy
 
 
-def broadcast(server: DaphneProcess, name: str, text: str) -> None:
-    """One push to the page's group, from a request of its own (not the page's socket)."""
-    query = urllib.parse.urlencode({"text": text})
+def broadcast(server: DaphneProcess, name: str, text: str, stream: bool = False) -> None:
+    """One push to the page's group (or its stream's), from a request of its own (not the page's
+    socket)."""
+    query = urllib.parse.urlencode({"text": text, "stream": "1" if stream else "0"})
     with urllib.request.urlopen(f"{server.http_url}/recovery/{name}/broadcast/?{query}", timeout=10) as reply:
         assert reply.read() == b"sent"
 
 
 def recovery_page(
-    context: Any, server: DaphneProcess, name: str, socket_url: str, defer: bool = False
+    context: Any, server: DaphneProcess, name: str, socket_url: str, defer: bool = False, stream: bool = False
 ) -> Any:
     page = context.new_page()
-    query = urllib.parse.urlencode({"socket": socket_url, "defer": "1" if defer else "0"})
+    page.add_init_script(RECORD_SENT)
+    query = urllib.parse.urlencode(
+        {"socket": socket_url, "defer": "1" if defer else "0", "stream": "1" if stream else "0"}
+    )
     page.goto(f"{server.http_url}/recovery/{name}/?{query}")
     page.wait_for_function("() => typeof window.go === 'function'")
     if not defer:
@@ -125,3 +137,38 @@ def test_a_new_epoch_after_a_server_restart_resyncs_the_page_and_later_pushes_ap
 
         broadcast(own, name, "new-1")
         assert wait_for_items(page, 2) == ["resynced recovery-epoch", "new-1"]
+
+
+def test_a_stream_resubscribes_from_the_page_position_after_a_drop(
+    context: Any, server: DaphneProcess, proxy: DroppingProxy
+) -> None:
+    """A group joined by ``subscribe``: after the drop the page re-subscribes with ``since`` (its
+    own position) and resumes it too; the replay is applied once, in order, whichever replays it."""
+    name = "streamed"
+    page = recovery_page(
+        context, server, name, f"ws://127.0.0.1:{proxy.port}/ws/recovery/{name}/", stream=True
+    )
+    page.evaluate("window.subscribed")
+    for i in range(1, 4):
+        broadcast(server, name, f"s-{i}", stream=True)
+    assert wait_for_items(page, 3) == ["s-1", "s-2", "s-3"]
+    position = page.evaluate("window.hyper.positions()")["stream-streamed"]
+    sent_before = page.evaluate("window.sent.length")
+
+    proxy.drop()
+    page.wait_for_function("() => document.documentElement.dataset.hyperState === 'reconnecting'")
+    for i in range(4, 9):
+        broadcast(server, name, f"s-{i}", stream=True)
+    ended = page.evaluate(RESUMES)
+    proxy.restore()
+    page.wait_for_function(f"() => ({RESUMES}).length > {len(ended)}", timeout=10_000)
+    page.wait_for_function("() => window.ends.filter((data) => data.group === 'stream-streamed').length >= 2")
+    assert wait_for_items(page, 8) == [f"s-{i}" for i in range(1, 9)]
+
+    again = page.evaluate("window.sent")[sent_before:]
+    assert [frame["type"] for frame in again] == ["subscribe", "resume"]
+    assert again[0]["since"] == position
+    assert again[1]["positions"]["stream-streamed"] == position
+    broadcast(server, name, "s-9", stream=True)
+    assert wait_for_items(page, 9) == [f"s-{i}" for i in range(1, 10)]
+    assert page.evaluate("window.hyper.positions()")["stream-streamed"]["seq"] == position["seq"] + 6
