@@ -4,6 +4,9 @@ The round trip at one socket is a few hundred microseconds of server time; a cli
 asyncio and a full WebSocket library adds a large share of its own to every contender and so
 squeezes the ratios toward 1. This driver does the minimum per invocation: one ``json.dumps``,
 one masked frame or one pre-framed POST, one ``recv`` and a scan for the terminal frame.
+
+A ``HyperConsumer`` socket's first frame is a ``positions`` push (docs/broadcast.md, "Recovery");
+``WebSocketConn`` reads it during setup, so no timed invocation ever sees it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,28 @@ def _read_head(sock: socket.socket) -> tuple[bytes, bytes]:
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
     return head, rest
+
+
+def _split_frame(buffer: bytes) -> tuple[int, bytes, bytes] | None:
+    """The first whole server frame in ``buffer``: (opcode, payload, the bytes after it), or None."""
+    if len(buffer) < 2:
+        return None
+    opcode = buffer[0] & 0x0F
+    length = buffer[1] & 0x7F
+    start = 2
+    if length == 126:
+        if len(buffer) < 4:
+            return None
+        (length,) = struct.unpack_from("!H", buffer, 2)
+        start = 4
+    elif length == 127:
+        if len(buffer) < 10:
+            return None
+        (length,) = struct.unpack_from("!Q", buffer, 2)
+        start = 10
+    if len(buffer) < start + length:
+        return None
+    return opcode, buffer[start : start + length], buffer[start + length :]
 
 
 def _mask(payload: bytes, opcode: int = 0x1) -> bytes:
@@ -84,9 +109,13 @@ class Conn:
 
 
 class WebSocketConn(Conn):
-    """One WebSocket: handshake, then one invocation in flight at a time."""
+    """One WebSocket: handshake, then one invocation in flight at a time.
 
-    def __init__(self, host: str, port: int, path: str, origin: str) -> None:
+    ``positions``: the server opens with a ``positions`` push (a ``HyperConsumer``); it is read
+    and checked here, before any timing.
+    """
+
+    def __init__(self, host: str, port: int, path: str, origin: str, positions: bool = False) -> None:
         super().__init__()
         self.sock = _connect(host, port)
         key = base64.b64encode(os.urandom(16)).decode()
@@ -100,6 +129,19 @@ class WebSocketConn(Conn):
         head, self.buffer = _read_head(self.sock)
         if not head.startswith(b"HTTP/1.1 101"):
             raise DriverError(f"handshake refused: {head[:200]!r}")
+        if positions:
+            self._read_positions()
+
+    def _read_positions(self) -> None:
+        while (split := _split_frame(self.buffer)) is None:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise DriverError("the server closed the socket before its positions push")
+            self.buffer += chunk
+        opcode, payload, self.buffer = split
+        frame = json.loads(payload) if opcode == 0x1 else None
+        if not isinstance(frame, dict) or frame.get("event") != "positions" or "id" in frame:
+            raise DriverError(f"the first frame is not a positions push: {payload[:300]!r}")
 
     def wrap(self, body: bytes) -> bytes:
         return _mask(body)
@@ -108,24 +150,8 @@ class WebSocketConn(Conn):
         """Take received bytes; True once the current invocation's terminal frame is in."""
         self.buffer += chunk
         done = False
-        while len(self.buffer) >= 2:
-            opcode = self.buffer[0] & 0x0F
-            length = self.buffer[1] & 0x7F
-            start = 2
-            if length == 126:
-                if len(self.buffer) < 4:
-                    break
-                (length,) = struct.unpack_from("!H", self.buffer, 2)
-                start = 4
-            elif length == 127:
-                if len(self.buffer) < 10:
-                    break
-                (length,) = struct.unpack_from("!Q", self.buffer, 2)
-                start = 10
-            if len(self.buffer) < start + length:
-                break
-            payload = self.buffer[start : start + length]
-            self.buffer = self.buffer[start + length :]
+        while (split := _split_frame(self.buffer)) is not None:
+            opcode, payload, self.buffer = split
             if opcode == 0x1:
                 if any(marker in payload for marker in FAILED):
                     raise DriverError(f"the action failed: {payload[:300]!r}")

@@ -15,9 +15,30 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+from hyperchannels.testing import ITEM_EVENTS
+
 from . import driver
 
 PATHS = {"hyper": "/ws/hyper/", "bare": "/ws/bare/", "raw": "/ws/raw/"}
+OPENS_WITH_POSITIONS = {"hyper"}
+"""Kinds served by a ``HyperConsumer``: their sockets' first frame is a ``positions`` push."""
+
+
+async def _open(url: str, kind: str, **kwargs: Any) -> ClientConnection:
+    """A socket, past its opening ``positions`` push when its kind sends one."""
+    ws = await connect(url, **kwargs)
+    if kind in OPENS_WITH_POSITIONS:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if frame.get("event") != "positions" or "id" in frame:
+            raise RuntimeError(f"the first frame is not a positions push: {str(frame)[:300]}")
+    return ws
+
+
+def _is_item_push(text: str | bytes) -> bool:
+    """An action item pushed to the group (what fan-out counts), not one of the protocol's own
+    pushes (``positions`` and the like)."""
+    frame = json.loads(text)
+    return "id" not in frame and frame["event"] in ITEM_EVENTS
 
 
 def _summary(latencies: list[float], duration: float) -> dict[str, Any]:
@@ -62,7 +83,8 @@ def roundtrip(
         clients = [driver.HttpConn(host, port, "/action/protected/", headers) for _ in range(conns)]
     else:
         origin = f"http://{host}:{port}"
-        clients = [driver.WebSocketConn(host, port, PATHS[kind], origin) for _ in range(conns)]
+        positions = kind in OPENS_WITH_POSITIONS
+        clients = [driver.WebSocketConn(host, port, PATHS[kind], origin, positions) for _ in range(conns)]
     args = data or {}
     driver.drive(clients, action, args, warmup)
     latencies, duration = driver.drive(clients, action, args, seconds)
@@ -75,8 +97,8 @@ async def idle(port: int, kind: str, conns: int) -> dict[str, Any]:
     origin = f"http://127.0.0.1:{port}"
     path = PATHS[kind]
     sockets = []
-    for _ in range(conns):
-        sockets.append(await connect(f"ws://127.0.0.1:{port}{path}", origin=origin))  # type: ignore[arg-type]
+    for _ in range(conns):  # each fully open (accepted, in its groups) before it counts
+        sockets.append(await _open(f"ws://127.0.0.1:{port}{path}", kind, origin=origin))
     print(json.dumps({"ready": len(sockets)}), flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
@@ -95,8 +117,9 @@ async def fanout(ports: list[int], kind: str, sockets: int, messages: int) -> di
     for start in range(0, sockets, batch):
         conns += await asyncio.gather(
             *(
-                connect(
-                    f"ws://127.0.0.1:{ports[i % len(ports)]}{path}",  # type: ignore[arg-type]
+                _open(
+                    f"ws://127.0.0.1:{ports[i % len(ports)]}{path}",
+                    kind,
                     origin=f"http://127.0.0.1:{ports[i % len(ports)]}",
                     max_queue=None,
                 )
@@ -108,8 +131,10 @@ async def fanout(ports: list[int], kind: str, sockets: int, messages: int) -> di
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
     async def drain(ws: ClientConnection) -> None:
-        for _ in range(messages):
-            await ws.recv()
+        received = 0
+        while received < messages:
+            if _is_item_push(await ws.recv()):
+                received += 1
 
     await asyncio.wait_for(asyncio.gather(*(drain(ws) for ws in conns)), 300)
     finished = time.time()
@@ -136,8 +161,7 @@ def _send_bare(group: str, messages: int) -> None:
 def _send_hyper(group: str, messages: int) -> None:
     from asgiref.sync import async_to_sync
 
-    from hyperchannels import Toast
-    from hyperchannels import abroadcast
+    from hyperchannels import Toast, abroadcast
 
     async def run() -> None:
         for i in range(messages):

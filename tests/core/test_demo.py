@@ -10,6 +10,7 @@ import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,7 +74,7 @@ async def test_demo_socket_answers_an_action(demo: int, demo_log: Path) -> None:
         await ws.send(
             json.dumps({"type": "action", "id": "1", "name": "add", "data": {"title": "From a test"}})
         )
-        frames = []
+        frames: list[dict[str, Any]] = []
         while not frames or frames[-1].get("id") != "1" or frames[-1]["event"] != "end":
             frames.append(json.loads(await ws.recv()))
         epochs = {group: position["epoch"] for group, position in opening(ws).items()}

@@ -155,7 +155,7 @@ def test_signing_in_through_nginx_gives_an_authenticated_socket(
     ) as ws:
         # set_theme answers 403 to an anonymous socket: a signal here means the session counts.
         ws.send(json.dumps({"type": "action", "id": "1", "name": "set_theme", "data": {"theme": "dark"}}))
-        replies = []
+        replies: list[dict[str, object]] = []
         while not replies or replies[-1]["event"] not in ("end", "error"):
             frame = recv_until(ws, lambda f: f.get("id") == "1")
             replies.append(frame)
