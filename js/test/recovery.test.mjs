@@ -280,3 +280,25 @@ test("bad positions: connect() refuses them clearly; a malformed entry from the 
   assert.deepEqual(values(seen), ["h1"]);
   socket.close();
 });
+
+test("a refused resume (429) asks again after gapTimeout; one lost to a drop waits for the next open", async () => {
+  const { socket, ws, seen } = await positioned({ g: at(3) }, { gapTimeout: 20 });
+  await send(ws, socket, positions({ g: at(0, "e2") }), push("g", 1));
+  const [first] = resumes(ws);
+  await send(ws, socket, { id: first.id, event: "error", data: { status: 429, message: "Too many concurrent actions" } });
+  assert.equal(resumes(ws).length, 1);
+  await tick(40);
+  const [, second] = resumes(ws);
+  assert.deepEqual(second.positions, { g: at(3) }, "still from the old position: the group still resyncs");
+  assert.deepEqual(values(seen), []);
+  ws.serverDrop();
+  await tick(60);
+  const again = FakeWebSocket.last;
+  again.serverOpen();
+  assert.deepEqual(again.sent.map((f) => f.type), ["resume"], "no retry timer fired for the dropped one");
+  await send(again, socket, positions({ g: at(1, "e2") }), positions({ g: at(0, "e2") }, again.sent[0].id));
+  await send(again, socket, push("g", 1));
+  assert.deepEqual(values(seen), ["g1"]);
+  assert.equal(resumes(again).length, 1);
+  socket.close();
+});

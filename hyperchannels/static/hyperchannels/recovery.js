@@ -67,9 +67,19 @@ export class Recovery {
     this.resumes.set(id, Object.fromEntries(Object.entries(positions).map(([g, p]) => [g, p.epoch])));
   }
 
-  /** The `resume` invocation `id` settled (its end, an error, or the socket dropped). */
-  resumed(id) {
+  /**
+   * The `resume` invocation `id` settled. Refused (say 429: too many running), each of its groups
+   * still resyncing or gapped asks again after `gapTimeout` ms; after a drop, the next open's
+   * resume covers them.
+   */
+  resumed(id, refused) {
+    const sent = this.resumes.get(id);
     this.resumes.delete(id);
+    if (!refused || !sent) return;
+    for (const name of Object.keys(sent)) {
+      const g = this.groups.get(name);
+      if (g?.local && (g.resyncing || g.held.size)) this.later(name, g);
+    }
   }
 
   /** A push from a group (rule 1): apply it, drop it as a duplicate, or hold it. */
@@ -107,16 +117,21 @@ export class Recovery {
 
   /** A gap left open: after `gapTimeout` ms, if it is still open, ask for that group alone. */
   settled(name, g) {
-    const gap = g.local && !g.resyncing && g.held.size > 0;
-    if (!gap) {
-      clearTimeout(g.timer);
+    if (g.resyncing) return; // its resume is in flight (or being retried)
+    if (g.local && g.held.size > 0) this.later(name, g);
+    else this.stop(g);
+  }
+
+  later(name, g) {
+    g.timer ??= setTimeout(() => {
       g.timer = null;
-    } else if (!g.timer) {
-      g.timer = setTimeout(() => {
-        g.timer = null;
-        if (g.local && !g.resyncing && g.held.size > 0) this.resume({ [name]: { ...g.local } });
-      }, this.gapTimeout);
-    }
+      if (g.local && (g.resyncing || g.held.size > 0)) this.resume({ [name]: { ...g.local } });
+    }, this.gapTimeout);
+  }
+
+  stop(g) {
+    clearTimeout(g.timer);
+    g.timer = null;
   }
 
   /** A `positions` event: a reply (`id`) sets baselines; a push is the first after open, or later. */
@@ -142,7 +157,7 @@ export class Recovery {
   /** The group's history was lost: its pushes wait for the server's resync and its new baseline. */
   resync(name, g) {
     g.resyncing = true;
-    this.settled(name, g);
+    this.stop(g);
     // The resume sent at open already names this group at the old epoch: that one resyncs it.
     const covered = [...this.resumes.values()].some((sent) => sent[name] === g.local.epoch);
     if (!covered) this.resume({ [name]: { ...g.local } });

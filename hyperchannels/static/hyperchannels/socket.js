@@ -176,7 +176,10 @@ export class HyperSocket {
   resume(positions) {
     if (this.state !== CLIENT_STATES.open || !this.isOpen) return null;
     const id = this.newId();
-    this.call({ type: FRAMES.resume, id, positions }, {}).catch(() => {}).finally(() => this.recovery.resumed(id));
+    this.call({ type: FRAMES.resume, id, positions }, {}).then(
+      () => this.recovery.resumed(id, false),
+      (error) => this.recovery.resumed(id, error.kind !== KIND.network),
+    );
     return id;
   }
 
