@@ -231,7 +231,11 @@ export class HyperSocket {
   /** A push from a group goes through recovery (once, in order); everything else at once. */
   apply(frame) {
     const { id = null, group, seq } = frame;
-    if (id == null && typeof group === "string" && Number.isInteger(seq)) return this.recovery.push(frame);
+    if (id == null && typeof group === "string" && Number.isInteger(seq)) {
+      // Whatever fails here must not stop the frames after it.
+      const failed = (error) => reportError(new HyperError(STATUS.network, String(error), KIND.client));
+      return this.recovery.push(frame).catch(failed);
+    }
     return this.applyFrame(frame);
   }
 
