@@ -56,6 +56,18 @@ def report_recovery(layer: Any, component: str) -> None:
     logger.info("Channel layer %s is back for %s", layer, component)
 
 
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation that a client library turned into another exception.
+
+    redis-py may answer a cancelled read with a ``ConnectionError``; a retry loop that caught
+    it as a fault would swallow the cancellation and never end (a test's loop then hangs at
+    teardown). Every ``except Exception`` of a loop calls this first.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def is_failed(layer: Any, component: str) -> bool:
     return component in _failed.get(layer, ())
 
@@ -106,9 +118,11 @@ class LayerLink:
                 if self.failed:
                     await self._rejoin()
                 message: dict[str, Any] = await self.layer.receive(self.channel_name)
+                raise_if_cancelled()  # redis-py may have eaten the cancellation
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                raise_if_cancelled()
                 if loop.time() - started >= RETRY_MAX_SECONDS:
                     self.backoff.ok()  # it worked for a while: a new fault, not the same one
                 self.failed = True

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from .groups import POSITION_MESSAGE_TYPE, layer_group
 from .history import InProcessHistory, history_for, recovery_on
-from .layerlink import LayerLink, report_failure, report_recovery
+from .layerlink import LayerLink, raise_if_cancelled, report_failure, report_recovery
 
 logger = logging.getLogger("hyperchannels")
 
@@ -114,7 +114,9 @@ class GroupRelay:
         """
         try:
             position = (await history_for(self.layer).positions([self.group]))[self.group]
+            raise_if_cancelled()
         except Exception as exc:
+            raise_if_cancelled()
             report_failure(self.layer, COMPONENT, exc)
             return
         self.deliver(
@@ -137,6 +139,7 @@ class GroupRelay:
                 self.layer.group_discard(self.layer_name, self.channel_name), LEAVE_TIMEOUT_SECONDS
             )
         except Exception as exc:
+            raise_if_cancelled()
             report_failure(self.layer, COMPONENT, exc)  # the layer's group_expiry drops it later
 
 
@@ -196,6 +199,7 @@ class Relays:
                     if recovery_on():
                         await relay.check_position()
                 except Exception as exc:
+                    raise_if_cancelled()
                     report_failure(self.layer, COMPONENT, exc)
                     break  # the layer is down: the relays' links rejoin once it answers
                 else:
@@ -212,7 +216,9 @@ class Relays:
         while self.relays:
             try:
                 now = await history.instance()
+                raise_if_cancelled()  # redis-py may have eaten the cancellation
             except Exception as exc:
+                raise_if_cancelled()
                 report_failure(self.layer, COMPONENT, exc)
             else:
                 if seen is not None and now != seen:
