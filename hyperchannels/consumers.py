@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Coroutine, Iterable
+from collections.abc import Iterable
 from types import MethodType
 from typing import Any, ClassVar
 
@@ -29,22 +29,18 @@ from .conf import get_setting
 from .exceptions import FrameError, ProtocolError
 from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, StreamFrame, parse_frame
 from .groups import POSITION_MESSAGE_TYPE, PUSH_MESSAGE_TYPE
-from .history import recovery_on
-from .invocation import Invocation, ReplyContext, error_of
+from .invocation import Invocation, ReplyContext, answer
 from .layerlink import LayerLink
 from .membership import Membership, server_groups
 from .origin import origin_allowed
-from .protocol import CloseCode, ConnectionState, EventName, FrameType, Status
+from .protocol import CloseCode, ConnectionState, FrameType, Status
 from .recovery import SocketRecovery
 from .request import build_request
+from .running import Running
 from .streams import read_stream
 from .types import Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
-
-_detached: set[asyncio.Task[Any]] = set()
-"""Invocations of closed sockets still blocked in user code; kept until they end."""
-
 
 class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """Serve ``@action`` methods to one browser socket (docs/actions.md, docs/protocol.md).
@@ -76,7 +72,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running = Running(self._hand_over_reading)
         self._opened = asyncio.Event()
         self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.threads = SocketThreads(int(get_setting("SYNC_THREADS_PER_SOCKET")))
@@ -132,7 +128,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.membership = Membership(self, self.channel_layer)
-        self.recovery = SocketRecovery(self.channel_layer, self._send_text)
+        self.recovery = SocketRecovery(
+            self.channel_layer,
+            self._send_text,
+            self._run_resync,
+            ReplyContext("resync", None, None, self._render_block_off_loop),
+        )
         loops: list[asyncio.Task[None]] = []
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
@@ -147,7 +148,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             for task in [self._reader, *loops]:
                 task.cancel()
             await asyncio.gather(self._reader, *loops, return_exceptions=True)
-            self._detach_running()
+            self._running.detach()
 
     async def _read_client(self) -> None:
         """Dispatch client messages in order, until an invocation takes this task over.
@@ -177,15 +178,6 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self._ended.set_result(None)
         else:
             self._ended.set_exception(error)
-
-    def _detach_running(self) -> None:
-        """Cancel running invocations without waiting for them: closing never waits on user
-        code. One blocked in a thread ends (and closes its generator) when that step returns."""
-        for task in self._running.values():
-            task.cancel()
-            if not task.done():
-                _detached.add(task)
-                task.add_done_callback(_detached.discard)
 
     async def _receive_layer(self, receive: Receive) -> None:
         """Messages sent to this socket's own channel join its inbox."""
@@ -263,7 +255,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         self.state = ConnectionState.CLOSING
-        self._detach_running()
+        self._running.detach()
         await self.membership.leave_all()
         try:
             await self.disconnect(message.get("code", CloseCode.NORMAL))
@@ -299,11 +291,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             if isinstance(frame, ActionFrame):
                 await self._start_action(frame)
             elif isinstance(frame, CancelFrame):
-                self._cancel(frame.id)
+                self._running.cancel(frame.id)
             elif isinstance(frame, PingFrame):
                 await self._send_text(encoding.encode_end(frame.id))
             elif isinstance(frame, ResumeFrame):
-                await self._admit(frame.id, self._resume(frame))
+                await self._resume(frame)
             else:
                 await self._stream_frame(frame)
         except FrameError as exc:
@@ -314,10 +306,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self._send_error(Status.SERVER_ERROR, protocol.message("server_error"), frame_id)
 
     async def _start_action(self, frame: ActionFrame) -> None:
-        if frame.id in self._running:
-            raise FrameError(Status.CONFLICT, protocol.message("conflict"))
-        if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
-            raise FrameError(Status.TOO_MANY, protocol.message("too_many"), frame.id)
+        self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
         method = self.get_action(frame.name)
         if method is None:
             raise FrameError(Status.NOT_FOUND, "Unknown action", frame.id)
@@ -331,39 +320,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame.id, context, method, binder, kwargs, self.request, self.threads, self._send_text,
             type(self).__qualname__,
         )
-        await self._run(frame.id, invocation.run())
-
-    async def _admit(self, frame_id: str, work: Coroutine[Any, Any, None]) -> None:
-        """Run a frame's work as an invocation (409 for a running id, 429 over the limit)."""
-        if frame_id in self._running:
-            work.close()
-            raise FrameError(Status.CONFLICT, protocol.message("conflict"))
-        if len(self._running) >= int(get_setting("MAX_CONCURRENT_ACTIONS")):
-            work.close()
-            raise FrameError(Status.TOO_MANY, protocol.message("too_many"), frame_id)
-        await self._run(frame_id, work)
-
-    async def _run(self, frame_id: str, work: Coroutine[Any, Any, None]) -> None:
-        """Run ``work`` in this task at once; a new task reads on only if it waits."""
-        this_task = asyncio.current_task()
-        assert this_task is not None
-        # Runs only if the work waits (the loop gets a turn): then a new task reads on.
-        hand_over = asyncio.get_running_loop().call_soon(self._hand_over_reading, this_task)
-        self._running[frame_id] = this_task
-        try:
-            await work
-        finally:
-            hand_over.cancel()  # it never waited: this task reads on
-            del self._running[frame_id]
+        await self._running.run(frame.id, invocation.run())
 
     def _hand_over_reading(self, invocation_task: asyncio.Task[Any]) -> None:
         if self._reader is invocation_task:
             self._reader = asyncio.create_task(self._read_client())
-
-    def _cancel(self, invocation_id: str) -> None:
-        task = self._running.get(invocation_id)
-        if task is not None:
-            task.cancel()
 
     async def _stream_frame(self, frame: StreamFrame) -> None:
         try:
@@ -377,56 +338,19 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.membership.unsubscribe(token.group)
             await self._send_text(encoding.encode_end(frame.id))
             return
-        await self._admit(frame.id, self._subscribe(frame, token.group, frame.since or token.position))
+        self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
+        since = frame.since or token.position
 
-    def _context(self, id: str) -> ReplyContext:
-        return ReplyContext("resync", None, None, self._render_block_off_loop)
-
-    async def _recovering(self, id: str, work: Coroutine[Any, Any, dict[str, Any]]) -> None:
-        """Send ``end`` with what ``work`` returns, or the error it raised (499 if cancelled)."""
-        try:
-            data = await work
-            await self._send_text(encoding.encode_frame(EventName.END, data, id))
-        except asyncio.CancelledError:
-            await self._send_error(Status.CANCELLED, protocol.message("cancelled"), id)
-        except Exception as exc:
-            known = error_of(exc)
-            if known is None:
-                logger.exception("%s could not recover a page", type(self).__qualname__)
-                known = (Status.SERVER_ERROR, protocol.message("server_error"))
-            await self._send_error(*known, id)
-
-    async def _subscribe(self, frame: StreamFrame, group: str, since: Any) -> None:
         async def work() -> dict[str, Any]:
-            await self.membership.subscribe(group)
-            if not recovery_on():
-                return {"group": group}
-            if since is None:
-                position = (await self.recovery.history.positions([group]))[group]
-                self.recovery.told[group] = position.epoch
-            else:
-                position, _ = await self.recovery.catch_up(
-                    group, since, frame.id, self._run_resync, self._context(frame.id)
-                )
-            return {"group": group, **position.as_json()}
+            await self.membership.subscribe(token.group)
+            return await self.recovery.subscribed(frame.id, token.group, since)
 
-        await self._recovering(frame.id, work())
+        await self._running.run(frame.id, answer(frame.id, work(), self._send_text, type(self).__qualname__))
 
     async def _resume(self, frame: ResumeFrame) -> None:
-        async def work() -> dict[str, Any]:
-            recovered: list[str] = []
-            resynced: list[str] = []
-            joined = self.membership.groups
-            for group, since in frame.positions.items():
-                if group not in joined:
-                    continue
-                _, did_resync = await self.recovery.catch_up(
-                    group, since, frame.id, self._run_resync, self._context(frame.id)
-                )
-                (resynced if did_resync else recovered).append(group)
-            return {"recovered": recovered, "resynced": resynced}
-
-        await self._recovering(frame.id, work())
+        self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
+        work = self.recovery.resume(frame.id, frame.positions, self.membership.groups)
+        await self._running.run(frame.id, answer(frame.id, work, self._send_text, type(self).__qualname__))
 
     async def _send_text(self, text: str) -> None:
         if self.state is not ConnectionState.OPEN:

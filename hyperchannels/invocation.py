@@ -214,6 +214,22 @@ async def emit(value: Any, context: ReplyContext | None, id: str | None, send: S
 # Running one invocation -------------------------------------------------------------------
 
 
+async def answer(id: str, work: Awaitable[dict[str, Any]], send: SendText, owner: str) -> None:
+    """End a protocol frame's work (``subscribe``, ``resume``): ``end`` with the data ``work``
+    returns, or its ``error`` (499 when cancelled, 500 with details only in the log)."""
+    try:
+        data = await work
+        await send(encoding.encode_frame(EventName.END, data, id))
+    except asyncio.CancelledError:
+        await send(encoding.encode_error(Status.CANCELLED, protocol.message("cancelled"), id))
+    except Exception as exc:
+        known = error_of(exc)
+        if known is None:
+            logger.exception("%s could not answer frame %r", owner, id)
+            known = (Status.SERVER_ERROR, protocol.message("server_error"))
+        await send(encoding.encode_error(*known, id))
+
+
 class Invocation:
     """One ``action`` frame's call of its method, sent as events and one terminal frame."""
 

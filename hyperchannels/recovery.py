@@ -31,9 +31,12 @@ def positions_frame(positions: dict[str, Position], id: str | None = None) -> st
 class SocketRecovery:
     """What one socket told its page of its groups' positions, and the frames that follow."""
 
-    def __init__(self, layer: Any, send: SendText) -> None:
+    def __init__(self, layer: Any, send: SendText, resync: ResyncHook, context: ReplyContext) -> None:
         self.layer = layer
         self.send = send
+        self.resync = resync
+        self.context = context
+        """What the resync hook's return value may draw on (its ``dict`` renders a block)."""
         self.told: dict[str, str] = {}
         """Group -> the epoch the page was last told."""
 
@@ -82,9 +85,30 @@ class SocketRecovery:
             self.told[group] = epoch
             await self.send(positions_frame({group: Position(message["seq"], epoch)}))
 
-    async def catch_up(
-        self, group: str, since: Position | None, id: str, resync: ResyncHook, context: ReplyContext
-    ) -> tuple[Position, bool]:
+    async def subscribed(self, id: str, group: str, since: Position | None) -> dict[str, Any]:
+        """After a ``subscribe`` joined ``group``: replay from ``since`` (the page's own
+        position, or the one signed into the token) and the ``end`` data (the group's position)."""
+        if not recovery_on():
+            return {"group": group}
+        if since is None:
+            position = (await self.history.positions([group]))[group]
+            self.told[group] = position.epoch
+        else:
+            position, _ = await self.catch_up(group, since, id)
+        return {"group": group, **position.as_json()}
+
+    async def resume(self, id: str, positions: dict[str, Position], joined: set[str]) -> dict[str, Any]:
+        """A ``resume`` frame: each named group the socket is in, replayed or resynced, in the
+        frame's order; the ``end`` data names which."""
+        recovered: list[str] = []
+        resynced: list[str] = []
+        for group, since in positions.items():
+            if group in joined:
+                _, did_resync = await self.catch_up(group, since, id)
+                (resynced if did_resync else recovered).append(group)
+        return {"recovered": recovered, "resynced": resynced}
+
+    async def catch_up(self, group: str, since: Position | None, id: str) -> tuple[Position, bool]:
         """Replay ``group``'s pushes after ``since`` as push frames, or resync it.
 
         Resync: the hook's items are sent as events of invocation ``id``, then a ``positions``
@@ -103,7 +127,7 @@ class SocketRecovery:
             position = (await self.history.positions([group]))[group]
         else:
             position = None
-        await emit(await resync(group), context, id, self.send)
+        await emit(await self.resync(group), self.context, id, self.send)
         if position is not None:
             self.told[group] = position.epoch
             await self.send(positions_frame({group: position}, id))

@@ -17,8 +17,18 @@ from django.http import HttpResponse
 from django.template import engines
 from django.test import override_settings
 
-from hyperchannels import HTML, Actions, Redirect, Signal, Toast, encoding
-from hyperchannels import abroadcast, asend_to_user, broadcast, user_group
+from hyperchannels import (
+    HTML,
+    Actions,
+    Redirect,
+    Signal,
+    Toast,
+    abroadcast,
+    asend_to_user,
+    broadcast,
+    encoding,
+    user_group,
+)
 from hyperchannels.streams import sign_stream, unsign_stream
 from hyperchannels.testing import ActionCommunicator
 from tests.broadcast.asgi import websocket_app
