@@ -157,7 +157,10 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
 
         return self._guarded(change)
 
-    @action
-    async def refresh(self, request: HttpRequest) -> HTML:
-        """The whole list again, e.g. after a reconnect."""
+    async def resync(self, request: HttpRequest, group: str) -> HTML | None:
+        """The whole list again, for a page whose missed pushes can't be replayed (its socket
+        was away longer than the board's history reaches, or Redis lost it). Every other
+        reconnect replays exactly what was missed (docs/recovery.md)."""
+        if group != self.board.group:
+            return None
         return HTML(await sync_to_async(cards_html)(self.board), target="#cards", swap="inner")

@@ -211,3 +211,21 @@ async def test_a_broadcast_inside_a_transaction_waits_for_the_commit(layer: str)
         assert await toasts(comm, 4) == ["committed", "inner", "outside", "at once"]
         with pytest.raises(TimeoutError):
             await comm.receive_push(timeout=0.3)
+
+
+def test_the_docs_positions_snippet_renders_the_positions_as_written() -> None:
+    import json
+    import re
+
+    from django.template import engines
+
+    from tests.servers import ROOT
+
+    doc = (ROOT / "docs" / "recovery.md").read_text()
+    block = re.search(r"```html\n(.*?)```", doc, re.S)
+    assert block is not None
+    html = engines["django"].from_string(block.group(1).replace("\n  ", "\n")).render({})
+    found = re.search(r"positions: (\{.*?\}\}) \}", html)
+    assert found is not None, html
+    positions = json.loads(found.group(1))
+    assert set(positions) == {"board-1"} and isinstance(positions["board-1"]["seq"], int)
