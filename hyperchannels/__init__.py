@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .groups import user_group
     from .streams import sign_stream, unsign_stream
     from .testing import ActionCommunicator
+    from .tracking import apresence, presence
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,8 @@ _LAZY = {
     "sign_stream": "streams",
     "unsign_stream": "streams",
     "ActionCommunicator": "testing",
+    "apresence": "tracking",
+    "presence": "tracking",
 }
 
 __all__ = [
@@ -66,6 +69,8 @@ __all__ = [
     "sign_stream",
     "unsign_stream",
     "ActionCommunicator",
+    "apresence",
+    "presence",
 ]
 
 

@@ -38,6 +38,7 @@ from .recovery import SocketRecovery
 from .request import build_request
 from .running import Running
 from .streams import read_stream
+from .tracking import PRESENCE_MESSAGE_TYPE, SocketTracking
 from .types import Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
@@ -134,6 +135,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self._run_resync,
             ReplyContext("resync", None, None, self._render_block_off_loop),
         )
+        self.tracking = SocketTracking(self, self._send_text)
         loops: list[asyncio.Task[None]] = []
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
@@ -196,6 +198,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                     await self.recovery.push(message, message.get("exclude") == self.channel_name)
                 elif kind == POSITION_MESSAGE_TYPE:
                     await self.recovery.position_message(message)
+                elif kind == PRESENCE_MESSAGE_TYPE:
+                    await self.tracking.deliver(message)
                 else:
                     await self.dispatch(message)
             except Exception:
@@ -256,6 +260,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         self.state = ConnectionState.CLOSING
         self._running.detach()
+        self.tracking.close()
         await self.membership.leave_all()
         try:
             await self.disconnect(message.get("code", CloseCode.NORMAL))
@@ -264,6 +269,24 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         finally:
             self.state = ConnectionState.CLOSED
         raise StopConsumer()
+
+    # Presence (docs/presence.md) ------------------------------------------------------------
+
+    async def track(
+        self, group: str, meta: dict[str, Any] | None = None, key: str | int | None = None
+    ) -> None:
+        """Be present in ``group`` (one this socket joined) under ``key`` (default: the user's
+        pk, or this socket for an anonymous one) with ``meta``; this socket then gets the
+        group's ``presence_state`` and its ``presence_diff`` pushes. Ends when the socket closes."""
+        await self.tracking.track(group, meta, key)
+
+    async def update_presence(self, group: str, meta: dict[str, Any] | None) -> None:
+        """Replace this socket's meta in ``group``: the others see an update, no leave or join."""
+        await self.tracking.update(group, meta)
+
+    async def untrack(self, group: str) -> None:
+        """Stop being present in ``group`` (the key leaves after ``PRESENCE_GRACE`` if it was its last)."""
+        await self.tracking.untrack(group)
 
     async def resync(self, request: HttpRequest, group: str) -> Any:
         """Items that bring a page up to date on ``group`` when its missed pushes can't be

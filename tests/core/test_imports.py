@@ -38,6 +38,7 @@ DOCUMENTED = {
     "hyperchannels.groups": ["user_group"],
     "hyperchannels.streams": ["sign_stream", "unsign_stream"],
     "hyperchannels.testing": ["ActionCommunicator"],
+    "hyperchannels.tracking": ["apresence", "presence"],
 }
 
 SUBMODULES = sorted(

@@ -1,0 +1,316 @@
+"""Presence: who is in a group, per key, across tabs, processes and reconnects (docs/presence.md).
+
+A socket tracks itself in a group it joined (``HyperConsumer.track``); the group's entries live
+where the layer lives (``presence_stores``). Each change is pushed to the group once, as a
+``presence_diff`` frame encoded by the process that made or detected it, through a layer
+message of type ``hyper.presence``: every member socket that tracks the group forwards the
+frame as it is, so a join costs the fan-out alone, whatever the number present. Presence pushes
+are not part of the group's recovery history.
+
+Per event loop, a ``Tracker`` keeps this process's entries alive (a refresh every third of
+``PRESENCE_TTL``), sweeps the entries of processes that stopped refreshing theirs, and claims
+the leaves that fall due once ``PRESENCE_GRACE`` has passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import weakref
+from typing import Any, Final
+
+from channels.layers import get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
+
+from .conf import get_setting
+from .encoding import encode_frame
+from .groups import check_group, layer_group
+from .presence_stores import BACK, JOIN, LEAVING, UPDATE, Metas, Store, store_for
+from .protocol import EventName
+from .signals import presence_joined, presence_left
+
+logger = logging.getLogger("hyperchannels")
+
+PRESENCE_MESSAGE_TYPE: Final = "hyper.presence"
+"""A presence change for a group's tracking sockets: ``{"type", "group", "frame", "diff"}``
+(``frame``: the ``presence_diff`` push as JSON text; ``diff``: its data)."""
+
+_META_PREFIX = '{"event":"' + EventName.PRESENCE_DIFF + '","data":'
+SWEEP_SLACK_SECONDS = 0.05
+
+
+def _ttl() -> float:
+    return float(get_setting("PRESENCE_TTL"))
+
+
+def _grace() -> float:
+    return float(get_setting("PRESENCE_GRACE"))
+
+
+def _keep() -> float:
+    """How long Redis keeps a group's entries with no process left to refresh or sweep them."""
+    return 2 * _ttl() + _grace()
+
+
+def refresh_seconds() -> float:
+    return max(0.1, _ttl() / 3)
+
+
+def meta_text(meta: Any) -> str:
+    """``meta`` (a dict, or ``None`` for ``{}``) as strict JSON text; raises ``TypeError`` or
+    ``ValueError`` as a broadcast does for what a browser's ``JSON.parse`` could not take."""
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise TypeError(f"a presence meta is a dict (a JSON object), not {type(meta).__name__}")
+    text = encode_frame(EventName.PRESENCE_DIFF, meta)
+    return text[len(_META_PREFIX) : -1]
+
+
+def _parse(metas: Metas) -> list[Any]:
+    return [json.loads(m) for m in metas]
+
+
+async def _fire(signal: Any, group: str, key: str, metas: list[Any]) -> None:
+    for receiver, result in await signal.asend_robust(sender=group, key=key, metas=metas):
+        if isinstance(result, Exception):
+            logger.error("A presence signal receiver (%r) failed", receiver, exc_info=result)
+
+
+class Tracker:
+    """This process's presence entries of one layer, on one event loop."""
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.store: Store = store_for(layer)
+        self.local: dict[str, dict[str, tuple[str, str]]] = {}
+        """group -> ref -> (key, meta text): what this process refreshes."""
+        self._refreshing: asyncio.Task[None] | None = None
+        self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def track(self, group: str, ref: str, key: str, meta: str) -> None:
+        tracked = await self.store.track(group, ref, key, meta, _ttl(), _keep())
+        self.local.setdefault(group, {})[ref] = (key, meta)
+        if self._refreshing is None or self._refreshing.done():
+            self._refreshing = asyncio.get_running_loop().create_task(
+                self._refresh_loop(), name="hyperchannels presence refresh"
+            )
+        metas = _parse(tracked.metas)
+        if tracked.status == JOIN:
+            await self.push(group, joins={key: metas})
+            self.spawn(_fire(presence_joined, group, key, metas), "hyperchannels presence_joined")
+        elif tracked.status == UPDATE or (
+            tracked.status == BACK and sorted(tracked.before) != sorted(tracked.metas)
+        ):
+            await self.push(group, updates={key: metas})
+
+    async def untrack(self, group: str, ref: str) -> None:
+        refs = self.local.get(group, {})
+        refs.pop(ref, None)
+        if not refs:
+            self.local.pop(group, None)
+        untracked = await self.store.untrack(group, ref, _grace(), _keep())
+        if untracked is None:
+            return
+        if untracked.status == UPDATE:
+            await self.push(group, updates={untracked.key: _parse(untracked.metas)})
+        elif untracked.status == LEAVING:
+            self.sweep_after(group, _grace())
+
+    def sweep_after(self, group: str, delay: float) -> None:
+        """Sweep ``group`` once ``delay`` seconds have passed (a leave falls due then)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay + SWEEP_SLACK_SECONDS
+        current = self._timers.get(group)
+        if current is not None and not current[1].done() and current[0] <= due:
+            return
+        if current is not None:
+            current[1].cancel()
+        task = loop.create_task(self._sweep_at(group, due), name="hyperchannels presence sweep")
+        self._timers[group] = (due, task)
+
+    async def _sweep_at(self, group: str, due: float) -> None:
+        await asyncio.sleep(max(0.0, due - asyncio.get_running_loop().time()))
+        self._timers.pop(group, None)
+        try:
+            await self.sweep(group)
+        except Exception:
+            logger.warning("Could not sweep the presence of group %r", group, exc_info=True)
+
+    async def sweep(self, group: str) -> None:
+        """Remove the group's expired entries and claim its leaves that are due, then push them."""
+        swept = await self.store.sweep(group)
+        leaves = {key: _parse(metas) for key, metas in swept.leaves}
+        await self.push(group, leaves=leaves, updates={key: _parse(m) for key, m in swept.updates})
+        for key, metas in leaves.items():
+            self.spawn(_fire(presence_left, group, key, metas), "hyperchannels presence_left")
+        if swept.next_due is not None:
+            self.sweep_after(group, swept.next_due)
+
+    async def push(
+        self,
+        group: str,
+        joins: dict[str, list[Any]] | None = None,
+        leaves: dict[str, list[Any]] | None = None,
+        updates: dict[str, list[Any]] | None = None,
+    ) -> None:
+        """One ``presence_diff`` to the group's tracking sockets, encoded once, here."""
+        if not joins and not leaves and not updates:
+            return
+        diff = {"group": group, "joins": joins or {}, "leaves": leaves or {}, "updates": updates or {}}
+        frame = encode_frame(EventName.PRESENCE_DIFF, diff)
+        message = {"type": PRESENCE_MESSAGE_TYPE, "group": group, "frame": frame, "diff": diff}
+        await self.layer.group_send(layer_group(group), message)
+
+    async def _refresh_loop(self) -> None:
+        while self.local:
+            await asyncio.sleep(refresh_seconds())
+            for group, refs in list(self.local.items()):
+                try:
+                    missing = await self.store.refresh(group, list(refs), _ttl(), _keep())
+                    for ref in missing:  # swept while this process was stalled: track again
+                        if ref in refs:
+                            await self.track(group, ref, *refs[ref])
+                    await self.sweep(group)
+                except Exception:
+                    logger.warning("Could not refresh the presence of group %r", group, exc_info=True)
+
+
+_trackers: weakref.WeakKeyDictionary[Any, dict[asyncio.AbstractEventLoop, Tracker]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def tracker_for(layer: Any) -> Tracker:
+    """The tracker of ``layer`` on the running event loop."""
+    loop = asyncio.get_running_loop()
+    per_loop = _trackers.setdefault(layer, {})
+    for stale in [other for other in per_loop if other.is_closed()]:
+        del per_loop[stale]
+    tracker = per_loop.get(loop)
+    if tracker is None:
+        tracker = per_loop[loop] = Tracker(layer)
+    return tracker
+
+
+def _apply(state: dict[str, list[Any]], diff: dict[str, Any]) -> None:
+    for key, metas in {**diff.get("joins", {}), **diff.get("updates", {})}.items():
+        state[key] = metas
+    for key in diff.get("leaves", {}):
+        state.pop(key, None)
+
+
+class SocketTracking:
+    """The groups one socket tracks itself in, and the presence pushes it forwards."""
+
+    def __init__(self, consumer: Any, send: Any) -> None:
+        self.consumer = consumer
+        self.send = send
+        self.tracked: dict[str, str] = {}
+        """group -> key"""
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+
+    def _tracker(self) -> Tracker:
+        layer = self.consumer.channel_layer
+        if layer is None:
+            raise ImproperlyConfigured("hyperchannels presence needs CHANNEL_LAYERS to be configured")
+        return tracker_for(layer)
+
+    def _key(self, key: Any) -> str:
+        if key is None:
+            user = self.consumer.scope.get("user")
+            if user is not None and getattr(user, "is_authenticated", False):
+                return str(user.pk)
+            return str(self.consumer.channel_name)
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            raise TypeError(f"a presence key is a str or an int, not {type(key).__name__}")
+        if key == "":
+            raise ValueError("a presence key can't be empty")
+        return str(key)
+
+    async def track(self, group: str, meta: Any = None, key: Any = None) -> None:
+        check_group(group)
+        if group not in self.consumer.membership.groups:
+            raise ValueError(f"this socket can only track itself in a group it joined, not in {group!r}")
+        if group in self.tracked:
+            raise ValueError(f"this socket already tracks itself in {group!r}: use update_presence()")
+        text, key = meta_text(meta), self._key(key)
+        tracker = self._tracker()
+        self.tracked[group], self._pending[group] = key, []
+        try:
+            await tracker.track(group, self.consumer.channel_name, key, text)
+            state = {k: _parse(m) for k, m in (await tracker.store.state(group)).items()}
+        except BaseException:
+            self.tracked.pop(group, None)
+            raise
+        finally:
+            pending = self._pending.pop(group, [])
+        for diff in pending:  # changes pushed while the state was being read
+            _apply(state, diff)
+        await self.send(encode_frame(EventName.PRESENCE_STATE, {"group": group, "state": state}))
+
+    async def update(self, group: str, meta: Any) -> None:
+        if group not in self.tracked:
+            raise ValueError(f"this socket does not track itself in {group!r}: track() it first")
+        text = meta_text(meta)
+        await self._tracker().track(group, self.consumer.channel_name, self.tracked[group], text)
+
+    async def untrack(self, group: str) -> None:
+        if self.tracked.pop(group, None) is not None:
+            await self._tracker().untrack(group, self.consumer.channel_name)
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        """A ``hyper.presence`` message of one of the socket's groups."""
+        group = message.get("group")
+        pending = self._pending.get(group) if isinstance(group, str) else None
+        if pending is not None:
+            pending.append(message["diff"])
+        elif group in self.tracked:
+            await self.send(message["frame"])
+
+    def close(self) -> None:
+        """The socket closed: untrack everywhere, in the background; never raises."""
+        groups, self.tracked = list(self.tracked), {}
+        if not groups:
+            return
+        try:
+            tracker = self._tracker()
+            for group in groups:
+                tracker.spawn(self._untrack_quietly(tracker, group), "hyperchannels presence untrack")
+        except Exception:
+            logger.warning("Could not untrack a closed socket", exc_info=True)
+
+    async def _untrack_quietly(self, tracker: Tracker, group: str) -> None:
+        try:
+            await tracker.untrack(group, self.consumer.channel_name)
+        except Exception:
+            logger.warning("Could not untrack a closed socket from %r", group, exc_info=True)
+
+
+def _layer(alias: str) -> Any:
+    layer = get_channel_layer(alias)
+    if layer is None:
+        raise ImproperlyConfigured("hyperchannels presence needs CHANNEL_LAYERS to be configured")
+    return layer
+
+
+async def apresence(group: str, alias: str = "default") -> dict[str, list[Any]]:
+    """Who is in ``group``: ``{key: [meta, ...]}``, from any process (keys within their grace
+    are still there)."""
+    check_group(group)
+    state = await store_for(_layer(alias)).state(group)
+    return {key: _parse(metas) for key, metas in state.items()}
+
+
+def presence(group: str, alias: str = "default") -> dict[str, list[Any]]:
+    """``apresence`` for sync code (views, tasks), on any thread."""
+    check_group(group)
+    state = store_for(_layer(alias)).state_now(group)
+    return {key: _parse(metas) for key, metas in state.items()}
