@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "BROADCAST_ON_COMMIT": True,
     "HISTORY_SIZE": 100,
     "HISTORY_TTL": 300,
+    "PRESENCE_TTL": 30,
+    "PRESENCE_GRACE": 3,
     "RATE_LIMIT": (50, 100),
     "MAX_BUFFERED_BYTES": 8_388_608,
     "CLOSE_ON_LOGOUT": True,
