@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -86,14 +87,28 @@ async def send_frames(
     return len(frames)
 
 
-def _send_after_commit(group: str, frames: list[str], exclude: str | None, alias: str, using: str) -> None:
-    def send() -> None:
-        try:
-            async_to_sync(send_frames)(group, frames, exclude, alias)
-        except Exception:
-            logger.exception("A broadcast to %r made inside a transaction failed after its commit", group)
+def after_commit(
+    send: Callable[[], Awaitable[Any]], what: str, on_commit: bool | None, using: str = DEFAULT_DB_ALIAS
+) -> bool:
+    """Run ``send`` after the outermost commit when a transaction of ``using`` is open in this
+    thread (``BROADCAST_ON_COMMIT``; ``on_commit=False``: never); whether it was deferred.
 
-    transaction.on_commit(send, using=using)
+    Dropped on rollback; a failure after the commit is logged (naming ``what``), not raised.
+    """
+    if not _waits_for_commit(on_commit, using):
+        return False
+
+    async def sending() -> None:
+        await send()
+
+    def run() -> None:
+        try:
+            async_to_sync(sending)()
+        except Exception:
+            logger.exception("%s, made inside a transaction, failed after its commit", what)
+
+    transaction.on_commit(run, using=using)
+    return True
 
 
 async def abroadcast(
@@ -115,10 +130,9 @@ async def abroadcast(
     """
     check_group(group)
     frames = await encode_push_frames(items)
-    if not frames:
-        return 0
-    if _waits_for_commit(on_commit, using):
-        _send_after_commit(group, frames, exclude, alias, using)
+    if not frames or after_commit(
+        _sender(group, frames, exclude, alias), f"A broadcast to {group!r}", on_commit, using
+    ):
         return len(frames)
     return await send_frames(group, frames, exclude, alias)
 
@@ -138,13 +152,16 @@ def broadcast(
     """
     check_group(group)
     frames: list[str] = async_to_sync(encode_push_frames)(items)
-    if not frames:
-        return 0
-    if _waits_for_commit(on_commit, using):
-        _send_after_commit(group, frames, exclude, alias, using)
+    if not frames or after_commit(
+        _sender(group, frames, exclude, alias), f"A broadcast to {group!r}", on_commit, using
+    ):
         return len(frames)
     sent: int = async_to_sync(send_frames)(group, frames, exclude, alias)
     return sent
+
+
+def _sender(group: str, frames: list[str], exclude: str | None, alias: str) -> Callable[[], Awaitable[int]]:
+    return lambda: send_frames(group, frames, exclude, alias)
 
 
 async def asend_to_user(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -32,6 +30,7 @@ from hyperchannels import (
 from hyperchannels.streams import sign_stream, unsign_stream
 from hyperchannels.testing import ActionCommunicator
 from tests.broadcast.asgi import websocket_app
+from tests.broadcast.sockets import socket
 from tests.core.test_request import _signed_in_cookie
 
 
@@ -42,19 +41,6 @@ def position(group: str) -> dict[str, Any]:
     from hyperchannels.history import positions_now
 
     return positions_now(get_channel_layer(), [group])[group].as_json()
-
-
-@asynccontextmanager
-async def socket(
-    path: str, headers: list[tuple[bytes, bytes]] | None = None
-) -> AsyncIterator[ActionCommunicator]:
-    comm = ActionCommunicator(websocket_app, path, headers=headers)
-    connected, _ = await comm.connect(timeout=5)
-    assert connected
-    try:
-        yield comm
-    finally:
-        await comm.disconnect(timeout=5)
 
 
 async def test_broadcast_reaches_every_socket_of_the_group_in_order(layer: str) -> None:

@@ -7,8 +7,6 @@ layers accept only ASCII letters, digits, ``-_.`` and fewer than 100 characters.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 import pytest
@@ -18,8 +16,7 @@ from hypothesis import strategies as st
 from hyperchannels import Toast, abroadcast, user_group
 from hyperchannels.groups import check_group, layer_group
 from hyperchannels.streams import sign_stream
-from hyperchannels.testing import ActionCommunicator
-from tests.broadcast.asgi import websocket_app
+from tests.broadcast.sockets import socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,17 +30,6 @@ AWKWARD = [
     "x" * 99,
     "x" * 100,
 ]
-
-
-@asynccontextmanager
-async def socket(path: str) -> AsyncIterator[ActionCommunicator]:
-    comm = ActionCommunicator(websocket_app, path)
-    connected, code = await comm.connect(timeout=5)
-    assert connected, code
-    try:
-        yield comm
-    finally:
-        await comm.disconnect(timeout=5)
 
 
 @pytest.mark.parametrize("group", AWKWARD)

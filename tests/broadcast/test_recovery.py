@@ -7,8 +7,6 @@ resumes from 3 and receives exactly 4-8 in order; when the history no longer rea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -20,18 +18,7 @@ from django.test import override_settings
 from hyperchannels import Toast, abroadcast, broadcast
 from hyperchannels.streams import sign_stream
 from hyperchannels.testing import ActionCommunicator
-from tests.broadcast.asgi import websocket_app
-
-
-@asynccontextmanager
-async def socket(path: str) -> AsyncIterator[ActionCommunicator]:
-    comm = ActionCommunicator(websocket_app, path)
-    connected, code = await comm.connect(timeout=5)
-    assert connected, code
-    try:
-        yield comm
-    finally:
-        await comm.disconnect(timeout=5)
+from tests.broadcast.sockets import socket
 
 
 async def toasts(comm: ActionCommunicator, n: int) -> list[str]:
