@@ -25,6 +25,7 @@ from .items import (
 
 if TYPE_CHECKING:
     from .broadcasting import abroadcast, asend_to_user, broadcast, send_to_user
+    from .closing import aclose_group, aclose_user_sockets, arevoke, close_group, close_user_sockets, revoke
     from .consumers import HyperConsumer
     from .groups import user_group
     from .streams import sign_stream, unsign_stream
@@ -40,6 +41,12 @@ _LAZY = {
     "asend_to_user": "broadcasting",
     "send_to_user": "broadcasting",
     "user_group": "groups",
+    "aclose_group": "closing",
+    "close_group": "closing",
+    "aclose_user_sockets": "closing",
+    "close_user_sockets": "closing",
+    "arevoke": "closing",
+    "revoke": "closing",
     "sign_stream": "streams",
     "unsign_stream": "streams",
     "ActionCommunicator": "testing",
@@ -66,6 +73,12 @@ __all__ = [
     "asend_to_user",
     "send_to_user",
     "user_group",
+    "aclose_group",
+    "close_group",
+    "aclose_user_sockets",
+    "close_user_sockets",
+    "arevoke",
+    "revoke",
     "sign_stream",
     "unsign_stream",
     "ActionCommunicator",

@@ -8,7 +8,7 @@ What an action returns (the items) lives in ``items``; this module re-exports th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 
 from django.core.exceptions import ImproperlyConfigured
@@ -42,29 +42,64 @@ MARK_ATTR = "hyper_action"
 
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
-    """What ``@action`` says of one method: the name the client calls it by."""
+    """What ``@action`` says of one method: the name the client calls it by, and who may call it
+    (docs/security.md, "Who may act")."""
 
     name: str
+    login_required: bool = False
+    """An anonymous socket gets 401 and the method does not run."""
+    permissions: tuple[str, ...] = ()
+    """A user without every one of these (``user.has_perm``) gets 403 and the method does not run."""
+
+
+def _permissions(permission: str | Iterable[str] | None) -> tuple[str, ...]:
+    if permission is None:
+        return ()
+    names = (permission,) if isinstance(permission, str) else tuple(permission)
+    for name in names:
+        if not isinstance(name, str) or name.count(".") != 1 or "" in name.split("."):
+            raise TypeError(
+                f"@action(permission=...) takes \"app_label.codename\" strings (one or a list), not {name!r}"
+            )
+    if not names:
+        raise TypeError("@action(permission=...) got an empty list: name at least one permission, or drop it")
+    return names
 
 
 @overload
 def action(func: F, /) -> F: ...
 @overload
-def action(name: str | None = None, /) -> Callable[[F], F]: ...
-def action(arg: Any = None, /) -> Any:
+def action(
+    name: str | None = None,
+    /,
+    *,
+    login_required: bool = False,
+    permission: str | Iterable[str] | None = None,
+) -> Callable[[F], F]: ...
+def action(
+    arg: Any = None,
+    /,
+    *,
+    login_required: bool = False,
+    permission: str | Iterable[str] | None = None,
+) -> Any:
     """Mark a consumer method as callable from the socket, under its own or a given name.
 
-    Only methods marked this way are ever reachable by a client. ``@action`` and
-    ``@action("name")`` both work.
+    Only methods marked this way are ever reachable by a client. ``@action``, ``@action("name")``
+    and ``@action("name", login_required=True, permission="app.codename")`` all work; a bad
+    option is a ``TypeError`` when the class is written, never at a call.
     """
     if callable(arg):
         setattr(arg, MARK_ATTR, ActionSpec(arg.__name__))
         return arg
     if arg is not None and (not isinstance(arg, str) or not arg):
         raise TypeError("@action takes a non-empty action name, or no argument")
+    if not isinstance(login_required, bool):
+        raise TypeError(f"@action(login_required=...) takes True or False, not {login_required!r}")
+    permissions = _permissions(permission)
 
     def mark(func: F) -> F:
-        setattr(func, MARK_ATTR, ActionSpec(arg or func.__name__))
+        setattr(func, MARK_ATTR, ActionSpec(arg or func.__name__, login_required, permissions))
         return func
 
     return mark
@@ -84,6 +119,8 @@ class Registry:
     binders: dict[str, Binder]
     conflicts: list[str]
     """Runtime names two methods of one class claim (reported by a system check)."""
+    specs: dict[str, ActionSpec] = field(default_factory=dict)
+    """Runtime name -> what its ``@action`` said (who may call it)."""
 
 
 def collect_actions(cls: type, reserved: Iterable[str] = ()) -> Registry:
@@ -95,6 +132,7 @@ def collect_actions(cls: type, reserved: Iterable[str] = ()) -> Registry:
     """
     reserved = set(reserved)
     attributes: dict[str, str] = {}
+    specs: dict[str, ActionSpec] = {}
     conflicts: list[str] = []
     for klass in reversed(cls.__mro__):
         claimed: set[str] = set()
@@ -116,6 +154,7 @@ def collect_actions(cls: type, reserved: Iterable[str] = ()) -> Registry:
                 conflicts.append(spec.name)
             claimed.add(spec.name)
             attributes[spec.name] = attribute
+            specs[spec.name] = spec
     binders: dict[str, Binder] = {}
     for name, attribute in attributes.items():
         func = getattr(cls, attribute)
@@ -123,4 +162,4 @@ def collect_actions(cls: type, reserved: Iterable[str] = ()) -> Registry:
             binders[name] = Binder(func)
         except TypeError as exc:
             raise ImproperlyConfigured(f"{cls.__module__}.{cls.__qualname__}: {exc}") from None
-    return Registry(attributes, binders, conflicts)
+    return Registry(attributes, binders, conflicts, {name: specs[name] for name in attributes})

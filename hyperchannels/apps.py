@@ -10,6 +10,7 @@ class HyperchannelsConfig(AppConfig):
     verbose_name = "hyperchannels"
 
     def ready(self) -> None:
-        from . import checks  # registers the system checks
+        # checks registers the system checks; closing connects user_logged_out (CLOSE_ON_LOGOUT)
+        from . import checks, closing  # noqa: F401
 
         checks.log_server_limit_warnings()

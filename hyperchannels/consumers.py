@@ -22,7 +22,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from . import encoding, protocol
+from . import control, encoding, protocol
 from .actions import Registry, collect_actions
 from .bridge import SocketThreads
 from .conf import get_setting
@@ -33,6 +33,7 @@ from .invocation import Invocation, ReplyContext, answer
 from .layerlink import LayerLink
 from .membership import Membership, server_groups
 from .origin import origin_allowed
+from .outbox import Outbox
 from .protocol import CloseCode, ConnectionState, FrameType, Status
 from .recovery import SocketRecovery
 from .request import build_request
@@ -112,10 +113,15 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         """Take a message of one of this socket's groups, from the process's relay of that group.
 
         It never waits: the message joins this socket's own inbox, so a socket that is slow to
-        take it (or a handler that awaits) delays no other member of the group.
+        take it (or a handler that awaits) delays no other member of the group; one whose
+        unsent frames pass ``MAX_BUFFERED_BYTES`` is closed with 4408 (``outbox``).
         """
         if self.state is ConnectionState.CONNECTING or self.state is ConnectionState.OPEN:
-            self._inbox.put_nowait(message)
+            self._enqueue(message)
+
+    def _enqueue(self, message: dict[str, Any]) -> None:
+        self._outbox.hold(control.inbox_bytes(message))
+        self._inbox.put_nowait(message)
 
     # Channels plumbing --------------------------------------------------------------------
 
@@ -126,6 +132,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.scope = scope
         self.base_send = send
         self._client_receive = receive
+        self._outbox = Outbox(send, int(get_setting("MAX_BUFFERED_BYTES")), self._too_slow)
+        self._bucket = control.new_bucket()
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.membership = Membership(self, self.channel_layer)
@@ -184,7 +192,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def _receive_layer(self, receive: Receive) -> None:
         """Messages sent to this socket's own channel join its inbox."""
         while True:
-            self._inbox.put_nowait(await receive())
+            self._enqueue(await receive())
 
     async def _dispatch_inbox(self) -> None:
         """Layer and group messages in order, once the socket is open (nothing may be sent
@@ -192,9 +200,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self._opened.wait()
         while True:
             message = await self._inbox.get()
+            self._outbox.release(control.inbox_bytes(message))
             try:
                 kind = message.get("type")
                 if kind == PUSH_MESSAGE_TYPE:
+                    if message.get("group") not in self.membership.groups and "group" in message:
+                        continue  # revoked or unsubscribed while this push waited
                     await self.recovery.push(message, message.get("exclude") == self.channel_name)
                 elif kind == POSITION_MESSAGE_TYPE:
                     await self.recovery.position_message(message)
@@ -329,9 +340,13 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self._send_error(Status.SERVER_ERROR, protocol.message("server_error"), frame_id)
 
     async def _start_action(self, frame: ActionFrame) -> None:
+        if self.state is not ConnectionState.OPEN:
+            return  # closed by the server (signed out...): nothing more runs
+        spec = self.hyper_actions.specs.get(frame.name)
+        control.admit_action(self._bucket, spec, self.scope.get("user"), frame.id)
         self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
         method = self.get_action(frame.name)
-        if method is None:
+        if method is None or spec is None:
             raise FrameError(Status.NOT_FOUND, "Unknown action", frame.id)
         binder = self.hyper_actions.binders[frame.name]
         try:
@@ -343,7 +358,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             frame.id, context, method, binder, kwargs, self.request, self.threads, self._send_text,
             type(self).__qualname__,
         )
-        await self._running.run(frame.id, invocation.run())
+        if spec.permissions:
+            user = self.scope.get("user")
+            work = control.run_permitted(spec, user, self.threads, frame.id, self._send_error, invocation.run)
+            await self._running.run(frame.id, work)
+        else:
+            await self._running.run(frame.id, invocation.run())
 
     def _hand_over_reading(self, invocation_task: asyncio.Task[Any]) -> None:
         if self._reader is invocation_task:
@@ -361,6 +381,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.membership.unsubscribe(token.group)
             await self._send_text(encoding.encode_end(frame.id))
             return
+        control.check_token_user(token, self.scope.get("user"), frame.id)
         self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
         since = frame.since or token.position
 
@@ -379,12 +400,41 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.state is not ConnectionState.OPEN:
             return
         if self._plain_send:
-            await self.base_send({"type": "websocket.send", "text": text})
+            await self._outbox.send(text)
         else:
             await self.send(text_data=text)
 
     async def _send_error(self, status: int, message: str, invocation_id: str | None) -> None:
         await self._send_text(encoding.encode_error(status, message, invocation_id))
+
+    # Closing and revoking (docs/security.md) ---------------------------------------------
+
+    async def hyper_close(self, message: dict[str, Any]) -> None:
+        """``close_group``/``close_user_sockets`` reached this socket: close it with the code."""
+        await self._close_now(control.close_code(message))
+
+    async def hyper_revoke(self, message: dict[str, Any]) -> None:
+        """``revoke``: leave the group now (if this socket's user is the one named) and tell the page."""
+        group = message.get("group")
+        if not isinstance(group, str) or group not in self.membership.groups:
+            return
+        if control.revokes_me(message, self.scope.get("user")):
+            await self.membership.revoke(group)
+            await self._send_text(control.revoked_frame(group))
+
+    async def _close_now(self, code: int) -> None:
+        """Close at once: running invocations cancelled, queued frames dropped."""
+        if self.state is not ConnectionState.OPEN:
+            return
+        self._running.detach()
+        self._outbox.discard()
+        while not self._inbox.empty():
+            self._inbox.get_nowait()
+        await self.close(code)
+
+    def _too_slow(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._close_now(CloseCode.TOO_SLOW))
+        self._closing = task  # keep a reference until it ran
 
 
 _RESERVED: frozenset[str] = frozenset(name for klass in HyperConsumer.__mro__ for name in vars(klass))

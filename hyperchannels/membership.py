@@ -101,6 +101,15 @@ class Membership:
         if group not in self.server:
             await self._leave(group)
 
+    async def revoke(self, group: str) -> None:
+        """Leave ``group`` however it was joined (``revoke``): it stays left until the socket
+        joins it again (a new ``subscribe``, or a reconnect whose server groups include it)."""
+        if group not in self.groups:
+            return
+        self.server.discard(group)
+        self.streams.discard(group)
+        await self._leave(group)
+
     async def leave_all(self) -> None:
         """Leave every group; never raises (the socket is closing)."""
         if self.layer is None:

@@ -23,10 +23,12 @@ SALT = "hyperchannels.stream"
 
 
 class StreamToken(NamedTuple):
-    """What a verified token says: its group and the position it was signed at, if any."""
+    """What a verified token says: its group, the position it was signed at (if any), and the
+    user it was signed for (a primary key as ``str``; ``None``: anyone holding it)."""
 
     group: str
     position: Position | None
+    user: str | None = None
 
 
 def _position_now(group: str, alias: str) -> Position | None:
@@ -46,13 +48,21 @@ def _position_now(group: str, alias: str) -> Position | None:
         return None
 
 
-def sign_stream(group: str, *, alias: str = "default") -> str:
+def sign_stream(group: str, *, user: Any = None, alias: str = "default") -> str:
     """A token naming ``group``, for a page to hand to its socket's ``subscribe``.
 
-    It carries the group's current position (one read of the history). Raises ``ValueError``
-    for an empty or over-long group name (``TypeError`` for a non-str).
+    Without ``user`` it is a bearer token: any socket that holds it may subscribe (until
+    ``STREAM_MAX_AGE``). With ``user`` (a user or a primary key) only a socket signed in as that
+    user may; any other gets 403. It carries the group's current position (one read of the
+    history). Raises ``ValueError`` for an empty or over-long group name (``TypeError`` for a
+    non-str) and for an unsaved user.
     """
     payload: dict[str, Any] = {"g": check_group(group)}
+    if user is not None:
+        pk = getattr(user, "pk", user)
+        if pk is None:
+            raise ValueError("sign_stream(user=...) needs a saved user or a primary key")
+        payload["u"] = str(pk)
     position = _position_now(group, alias)
     if position is not None:
         payload["p"] = [position.seq, position.epoch]
@@ -75,7 +85,8 @@ def read_stream(token: str) -> StreamToken:
         seq, epoch = signed
         if isinstance(seq, int) and isinstance(epoch, str):
             position = Position(seq, epoch)
-    return StreamToken(group, position)
+    user = payload.get("u")
+    return StreamToken(group, position, user if isinstance(user, str) else None)
 
 
 def unsign_stream(token: str) -> str:
