@@ -12,8 +12,8 @@ from channels.testing import WebsocketCommunicator
 
 from .protocol import TERMINAL_EVENTS, EventName, FrameType
 
-Event = tuple[str, dict[str, Any]]
-"""An event name and its data, as a test sees them."""
+Received = tuple[str, dict[str, Any]]
+"""An event name and its data, as a test receives them (``types.EventPair`` decoded)."""
 
 ITEM_EVENTS = frozenset(
     {
@@ -42,9 +42,9 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
     ) -> None:
         super().__init__(application, path, headers=headers, **kwargs)
         self._ids = itertools.count(1)
-        self._replies: dict[str | None, deque[Event]] = defaultdict(deque)
-        self._pushes: deque[Event] = deque()
-        self._protocol_pushes: deque[Event] = deque()
+        self._replies: dict[str | None, deque[Received]] = defaultdict(deque)
+        self._pushes: deque[Received] = deque()
+        self._protocol_pushes: deque[Received] = deque()
         self.push_frames: list[dict[str, Any]] = []
         """Every push frame received so far, whole (with ``group`` and ``seq``), in order."""
 
@@ -89,7 +89,7 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
         target: str | None = None,
         block: str | None = None,
         timeout: float = 5,
-    ) -> list[Event]:
+    ) -> list[Received]:
         """Invoke an action and return its events up to and including the terminal one."""
         invocation_id = await self.send_action(name, data, target=target, block=block)
         return await self.receive_until_terminal(invocation_id, timeout=timeout)
@@ -97,40 +97,40 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
     async def cancel(self, invocation_id: str) -> None:
         await self.send_frame({"type": "cancel", "id": invocation_id})
 
-    async def subscribe(self, token: str, timeout: float = 5) -> list[Event]:
+    async def subscribe(self, token: str, timeout: float = 5) -> list[Received]:
         """Subscribe to a signed stream; returns the reply (``end`` or ``error``)."""
         return await self._stream("subscribe", token, timeout)
 
-    async def unsubscribe(self, token: str, timeout: float = 5) -> list[Event]:
+    async def unsubscribe(self, token: str, timeout: float = 5) -> list[Received]:
         return await self._stream("unsubscribe", token, timeout)
 
-    async def _stream(self, kind: str, token: str, timeout: float) -> list[Event]:
+    async def _stream(self, kind: str, token: str, timeout: float) -> list[Received]:
         invocation_id = f"t{next(self._ids)}"
         await self.send_frame({"type": kind, "id": invocation_id, "stream": token})
         return await self.receive_until_terminal(invocation_id, timeout=timeout)
 
-    async def receive_reply(self, invocation_id: str | None, timeout: float = 5) -> Event:
+    async def receive_reply(self, invocation_id: str | None, timeout: float = 5) -> Received:
         """The next event of one invocation (``None``: an error that carried no id)."""
         async with asyncio.timeout(timeout):
             while not self._replies[invocation_id]:
                 await self._receive_one(timeout)
         return self._replies[invocation_id].popleft()
 
-    async def receive_until_terminal(self, invocation_id: str, timeout: float = 5) -> list[Event]:
-        events: list[Event] = []
+    async def receive_until_terminal(self, invocation_id: str, timeout: float = 5) -> list[Received]:
+        events: list[Received] = []
         async with asyncio.timeout(timeout):
             while not events or events[-1][0] not in TERMINAL_EVENTS:
                 events.append(await self.receive_reply(invocation_id, timeout))
         return events
 
-    async def receive_push(self, timeout: float = 5) -> Event:
+    async def receive_push(self, timeout: float = 5) -> Received:
         """The next pushed event of an action item (a frame without ``id``)."""
         async with asyncio.timeout(timeout):
             while not self._pushes:
                 await self._receive_one(timeout)
         return self._pushes.popleft()
 
-    async def receive_protocol_push(self, timeout: float = 5) -> Event:
+    async def receive_protocol_push(self, timeout: float = 5) -> Received:
         """The next push of the protocol's own: ``positions``, ``presence_state``,
         ``presence_diff``, ``revoked``."""
         async with asyncio.timeout(timeout):
@@ -145,21 +145,21 @@ class ActionCommunicator(WebsocketCommunicator):  # type: ignore[misc]
             if event == EventName.POSITIONS:
                 return data
 
-    async def resume(self, positions: dict[str, dict[str, Any]], timeout: float = 5) -> list[Event]:
+    async def resume(self, positions: dict[str, dict[str, Any]], timeout: float = 5) -> list[Received]:
         """Send a ``resume`` frame; returns its reply events up to its terminal one (replayed
         pushes arrive as pushes: ``receive_push``)."""
         invocation_id = f"t{next(self._ids)}"
         await self.send_frame({"type": FrameType.RESUME, "id": invocation_id, "positions": positions})
         return await self.receive_until_terminal(invocation_id, timeout=timeout)
 
-    async def ping(self, timeout: float = 5) -> list[Event]:
+    async def ping(self, timeout: float = 5) -> list[Received]:
         invocation_id = f"t{next(self._ids)}"
         await self.send_frame({"type": FrameType.PING, "id": invocation_id})
         return await self.receive_until_terminal(invocation_id, timeout=timeout)
 
     async def _receive_one(self, timeout: float) -> None:
         frame = json.loads(await self.receive_from(timeout))
-        event: Event = (frame["event"], frame["data"])
+        event: Received = (frame["event"], frame["data"])
         if "id" in frame:
             self._replies[frame["id"]].append(event)
             return
