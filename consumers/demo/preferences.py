@@ -9,8 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from hyperchannels import HTML, Signal, action
-from hyperchannels import send_to_user
+from hyperchannels import HTML, Signal, action, send_to_user
 
 from .models import Preferences
 

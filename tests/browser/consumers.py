@@ -9,8 +9,19 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from hyperchannels import HTML, Delete, Event, History, LoadJS, Redirect, Signal, Signals, Toast, action
-from hyperchannels import abroadcast
+from hyperchannels import (
+    HTML,
+    Delete,
+    Event,
+    History,
+    LoadJS,
+    Redirect,
+    Signal,
+    Signals,
+    Toast,
+    abroadcast,
+    action,
+)
 from hyperchannels.consumers import HyperConsumer
 
 GROUP = "browser-page"

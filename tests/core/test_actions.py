@@ -1,4 +1,4 @@
-"""Action items, their validation and their events (docs/actions.md "Items", docs/protocol.md "Event data")."""
+"""Action items, their validation and their events (docs/actions.md, docs/protocol.md)."""
 
 from __future__ import annotations
 

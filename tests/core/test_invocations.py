@@ -1,4 +1,4 @@
-"""Streaming, ordering, concurrency, cancellation and limits of invocations (docs/actions.md, docs/protocol.md)."""
+"""Streaming, ordering, concurrency, cancellation and limits of invocations (docs/actions.md)."""
 
 from __future__ import annotations
 
