@@ -137,6 +137,15 @@ test("dispatch_event to a missing target is an error under strict targets", asyn
   assert.deepEqual([seen["hyper:requestError"][0].status, seen["hyper:requestError"][0].kind], [404, "client"]);
 });
 
+test("dispatch_event follows <body hyper-strict-targets> like patch_html", async () => {
+  const env = await openSocket(PAGE);
+  env.window.document.body.setAttribute("hyper-strict-targets", "");
+  const seen = record(env.window, "hyper:requestError");
+  env.ws.serverSend({ event: "dispatch_event", data: { name: "x", target: "#nowhere" } });
+  await settle(env.socket);
+  assert.equal(seen["hyper:requestError"][0]?.status, 404);
+});
+
 test("toast, history, load_js once, hyper:event for every event", async () => {
   const env = await openSocket(PAGE);
   const seen = record(env.window, "hyper:toast", "hyper:event");

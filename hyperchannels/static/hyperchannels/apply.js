@@ -138,7 +138,7 @@ const APPLIERS = {
   [EVENTS.dispatch_event]: (s, d, call) => {
     const el = d.target ? document.querySelector(d.target) : window;
     if (el) return emit(el, d.name, d.payload ?? {});
-    if (d.strict_targets ?? s.options.strictTargets) {
+    if (strict(s, d, call)) {
       throw new HyperError(STATUS.not_found, `Target not found: ${d.target}`, KIND.client, call?.id ?? null);
     }
   },
