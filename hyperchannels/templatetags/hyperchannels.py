@@ -13,9 +13,16 @@ register = template.Library()
 
 
 @register.simple_tag
-def hyperchannels_script() -> SafeString:
-    """The ``<script type="module">`` that loads the browser client from static files."""
-    return format_html('<script type="module" src="{}"></script>', static("hyperchannels/hyperchannels.js"))
+def hyperchannels_script(nonce: str | None = None) -> SafeString:
+    """The ``<script type="module">`` that loads the browser client from static files.
+
+    ``nonce`` (a page under a ``script-src 'nonce-...'`` Content-Security-Policy): the tag
+    carries it, and the client gives it to the scripts ``load_js`` adds (docs/client.md).
+    """
+    src = static("hyperchannels/hyperchannels.js")
+    if nonce:
+        return format_html('<script type="module" src="{}" nonce="{}"></script>', src, nonce)
+    return format_html('<script type="module" src="{}"></script>', src)
 
 
 @register.simple_tag

@@ -216,3 +216,4 @@ def test_the_docs_positions_snippet_renders_the_positions_as_written() -> None:
     assert found is not None, html
     positions = json.loads(found.group(1))
     assert set(positions) == {"board-1"} and isinstance(positions["board-1"]["seq"], int)
+
