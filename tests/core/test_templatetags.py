@@ -18,7 +18,8 @@ def test_the_script_tag_carries_a_nonce_when_given() -> None:
 def test_hyper_positions_is_json_a_script_cannot_be_ended_by() -> None:
     from django.template import engines
 
-    html = engines["django"].from_string('{% load hyperchannels %}{% hyper_positions "a</script>" %}').render({})
+    template = engines["django"].from_string('{% load hyperchannels %}{% hyper_positions "a</script>" %}')
+    html = template.render({})
     assert "</script>" not in html
     positions = json.loads(html)
     assert list(positions) == ["a</script>"] and positions["a</script>"]["seq"] == 0
