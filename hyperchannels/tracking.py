@@ -33,8 +33,9 @@ from .signals import presence_joined, presence_left
 logger = logging.getLogger("hyperchannels")
 
 PRESENCE_MESSAGE_TYPE: Final = "hyper.presence"
-"""A presence change for a group's tracking sockets: ``{"type", "group", "frame", "diff"}``
-(``frame``: the ``presence_diff`` push as JSON text; ``diff``: its data)."""
+"""A presence change for a group's tracking sockets: ``{"type", "group", "frame", "diff",
+"origin"?}`` (``frame``: the ``presence_diff`` push as JSON text; ``diff``: its data; ``origin``:
+the socket whose ``track`` made it, which gets the state instead)."""
 
 _META_PREFIX = '{"event":"' + EventName.PRESENCE_DIFF + '","data":'
 SWEEP_SLACK_SECONDS = 0.05
@@ -95,7 +96,9 @@ class Tracker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def track(self, group: str, ref: str, key: str, meta: str) -> None:
+    async def track(self, group: str, ref: str, key: str, meta: str, origin: str | None = None) -> None:
+        """Store the entry and push what it changed; ``origin``: a socket that gets the whole
+        state next, so needs no diff of this change."""
         tracked = await self.store.track(group, ref, key, meta, _ttl(), _keep())
         self.local.setdefault(group, {})[ref] = (key, meta)
         if self._refreshing is None or self._refreshing.done():
@@ -104,12 +107,12 @@ class Tracker:
             )
         metas = _parse(tracked.metas)
         if tracked.status == JOIN:
-            await self.push(group, joins={key: metas})
+            await self.push(group, joins={key: metas}, origin=origin)
             self.spawn(_fire(presence_joined, group, key, metas), "hyperchannels presence_joined")
         elif tracked.status == UPDATE or (
             tracked.status == BACK and sorted(tracked.before) != sorted(tracked.metas)
         ):
-            await self.push(group, updates={key: metas})
+            await self.push(group, updates={key: metas}, origin=origin)
 
     async def untrack(self, group: str, ref: str) -> None:
         refs = self.local.get(group, {})
@@ -160,6 +163,7 @@ class Tracker:
         joins: dict[str, list[Any]] | None = None,
         leaves: dict[str, list[Any]] | None = None,
         updates: dict[str, list[Any]] | None = None,
+        origin: str | None = None,
     ) -> None:
         """One ``presence_diff`` to the group's tracking sockets, encoded once, here."""
         if not joins and not leaves and not updates:
@@ -167,6 +171,8 @@ class Tracker:
         diff = {"group": group, "joins": joins or {}, "leaves": leaves or {}, "updates": updates or {}}
         frame = encode_frame(EventName.PRESENCE_DIFF, diff)
         message = {"type": PRESENCE_MESSAGE_TYPE, "group": group, "frame": frame, "diff": diff}
+        if origin is not None:
+            message["origin"] = origin
         await self.layer.group_send(layer_group(group), message)
 
     async def _refresh_loop(self) -> None:
@@ -245,7 +251,7 @@ class SocketTracking:
         tracker = self._tracker()
         self.tracked[group], self._pending[group] = key, []
         try:
-            await tracker.track(group, self.consumer.channel_name, key, text)
+            await tracker.track(group, self.consumer.channel_name, key, text, self.consumer.channel_name)
             state = {k: _parse(m) for k, m in (await tracker.store.state(group)).items()}
         except BaseException:
             self.tracked.pop(group, None)
@@ -269,6 +275,8 @@ class SocketTracking:
     async def deliver(self, message: dict[str, Any]) -> None:
         """A ``hyper.presence`` message of one of the socket's groups."""
         group = message.get("group")
+        if message.get("origin") == self.consumer.channel_name:
+            return  # this socket's own track: its presence_state has it
         pending = self._pending.get(group) if isinstance(group, str) else None
         if pending is not None:
             pending.append(message["diff"])
