@@ -233,6 +233,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket (``code``: a WebSocket close code); nothing is sent after it."""
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = int(code)  # servers check for a plain int (autobahn refuses an IntEnum)
         await super().close(code, reason)
         if self.state is ConnectionState.OPEN:
             self.state = ConnectionState.CLOSING
@@ -274,7 +276,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.tracking.close()
         await self.membership.leave_all()
         try:
-            await self.disconnect(message.get("code", CloseCode.NORMAL))
+            await self.disconnect(int(message.get("code", CloseCode.NORMAL)))
         except Exception:
             logger.exception("%s.disconnect() failed", type(self).__qualname__)
         finally:

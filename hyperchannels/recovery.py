@@ -15,7 +15,11 @@ from typing import Any
 from . import encoding
 from .history import History, Position, history_for, recovery_on
 from .invocation import ReplyContext, emit
+from .layerlink import raise_if_cancelled, report_failure
 from .protocol import EventName
+
+COMPONENT = "recovery"
+"""How an outage of the history's Redis is reported (once per process)."""
 
 SendText = Callable[[str], Awaitable[None]]
 ResyncHook = Callable[[str], Awaitable[Any]]
@@ -50,7 +54,13 @@ class SocketRecovery:
         groups = list(groups)
         positions: dict[str, Position] = {}
         if recovery_on() and self.layer is not None and groups:
-            positions = await self.history.positions(groups)
+            try:
+                positions = await self.history.positions(groups)
+            except Exception as exc:
+                # The history's Redis is down: the socket opens all the same, and the page
+                # learns each group's position with its first push (a new epoch to it).
+                raise_if_cancelled()
+                report_failure(self.layer, COMPONENT, exc)
         self.told.update({group: position.epoch for group, position in positions.items()})
         await self.send(positions_frame(positions))
 
