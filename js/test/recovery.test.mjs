@@ -302,3 +302,12 @@ test("a refused resume (429) asks again after gapTimeout; one lost to a drop wai
   assert.equal(resumes(again).length, 1);
   socket.close();
 });
+
+test("a socket opened without a group's position (history unreadable) takes the first positions push later as its baseline", async () => {
+  const { socket, ws, seen } = await positioned({}, { gapTimeout: 20 });
+  // The server tells the group's position with its first push (a new epoch to this page).
+  await send(ws, socket, positions({ g: at(7, "e2") }), push("g", 8), push("g", 9));
+  assert.deepEqual(values(seen), ["g8", "g9"]);
+  assert.deepEqual(socket.positions(), { g: at(9, "e2") });
+  socket.close();
+});

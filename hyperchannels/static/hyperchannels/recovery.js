@@ -141,7 +141,9 @@ export class Recovery {
     for (const [name, p] of entries(data)) {
       const g = this.group(name);
       if (id != null) await this.baseline(name, g, p);
-      else if (!g.local && first) await this.baseline(name, g, p);
+      // No position yet (the socket opened while the server couldn't read its history): the
+      // server's word is the baseline, first push or not.
+      else if (!g.local) await this.baseline(name, g, p);
       else if (g.local && !g.resyncing && g.local.epoch !== p.epoch) this.resync(name, g);
       else if (!first) await this.arrive(name, p.seq, NOOP); // the excluded socket's frame at p.seq
     }
