@@ -60,6 +60,10 @@ export interface ConnectOptions {
   positions?: Positions;
   /** Ms a group's push may wait for an earlier one before that group is resumed (default 1000). */
   gapTimeout?: number;
+  /** Ms without a frame before the client sends `ping` (default 25000; 0: no heartbeat). */
+  heartbeat?: number;
+  /** Ms after that `ping` without a frame before the socket counts as dead and reconnects (default 10000). */
+  heartbeatTimeout?: number;
 }
 
 export interface Outcome {
@@ -153,6 +157,8 @@ export interface WindowEventDetails {
   connected: { url: string };
   disconnected: { url: string };
   reconnecting: { attempt: number; delay: number };
+  /** The server closed the socket with a code in 4400-4499 (but 4408): the client stopped for good. */
+  closed: { code: number; reason: string };
   before_request: RequestDetail & { data: Record<string, unknown>; mode: SyncMode };
   request_start: RequestDetail;
   request_end: RequestEndDetail;

@@ -3,11 +3,14 @@ import { applyEvent } from "./apply.js";
 import { PendingCall } from "./call.js";
 import { HyperError, KIND, emit, reportError } from "./error.js";
 import { formData } from "./fields.js";
+import { Heartbeat } from "./heartbeat.js";
 import { Lanes, laneKey, syncMode } from "./lanes.js";
 import { refreshLoading } from "./loading.js";
+import { Presence } from "./presence.js";
 import { Recovery } from "./recovery.js";
 import {
-  ATTRIBUTES, CLIENT_STATES, DEFAULTS, ERRORS, EVENTS, FRAMES, LIMITS, STATUS, TERMINAL_EVENTS, WINDOW_EVENTS,
+  ATTRIBUTES, CLIENT_STATES, CLOSE_CODES, DEFAULTS, ERRORS, EVENTS, FRAMES, LIMITS, NO_RECONNECT_CLOSE_CODES, STATUS,
+  TERMINAL_EVENTS, WINDOW_EVENTS,
 } from "./protocol.js";
 import { ReconnectTimer } from "./timer.js";
 
@@ -38,9 +41,15 @@ export class HyperSocket {
     this.options = {
       strictTargets: false, maxFrameBytes: LIMITS.max_frame_bytes,
       reconnectMin: DEFAULTS.reconnect_min_ms, reconnectMax: DEFAULTS.reconnect_max_ms,
-      gapTimeout: DEFAULTS.gap_timeout_ms, ...options,
+      gapTimeout: DEFAULTS.gap_timeout_ms, heartbeat: DEFAULTS.heartbeat_ms,
+      heartbeatTimeout: DEFAULTS.heartbeat_timeout_ms, ...options,
     };
+    this.heartbeat = new Heartbeat(
+      this.options.heartbeat, this.options.heartbeatTimeout,
+      () => this.send({ type: FRAMES.ping, id: this.newId() }), () => this.lost(),
+    );
     this.recovery = new Recovery(this, this.options.positions, this.options.gapTimeout);
+    this.present = new Presence();
     this.pending = new Map(); // invocation id -> PendingCall
     this.lanes = new Lanes();
     this.queue = []; // calls made while not open
@@ -67,12 +76,21 @@ export class HyperSocket {
     const ws = (this.ws = new WebSocket(this.url));
     ws.onopen = () => this.opened();
     ws.onmessage = (message) => this.received(message.data);
-    ws.onclose = () => ws === this.ws && this.dropped();
+    ws.onclose = (event) => ws === this.ws && this.dropped(event);
+  }
+
+  /** The heartbeat got no answer: the connection is dead, whatever the browser still thinks. */
+  lost() {
+    const ws = this.ws;
+    ws.onclose = null;
+    ws.close();
+    this.dropped();
   }
 
   // Streams first (from the page's own position of each), then one resume, then queued actions.
   opened() {
     this.timer.reset();
+    this.heartbeat.start();
     this.setState(CLIENT_STATES.open);
     for (const token of this.streams) this.stream(FRAMES.subscribe, token, true);
     this.recovery.opened();
@@ -81,9 +99,17 @@ export class HyperSocket {
     emit(window, W.connected, { url: this.url });
   }
 
-  dropped() {
+  dropped({ code, reason = "" } = {}) {
     if (this.state === CLIENT_STATES.closed) return;
+    this.heartbeat.stop();
     const wasOpen = this.state === CLIENT_STATES.open;
+    const { min, max } = NO_RECONNECT_CLOSE_CODES;
+    if (code >= min && code <= max && code !== CLOSE_CODES.too_slow) {
+      // Signed out, refused...: trying again would get the same answer. Too slow a reader resumes.
+      this.close();
+      if (wasOpen) emit(window, W.disconnected, { url: this.url });
+      return emit(window, W.closed, { code, reason });
+    }
     this.setState(CLIENT_STATES.reconnecting);
     this.failSent(ERRORS.network.message, KIND.network);
     if (wasOpen) emit(window, W.disconnected, { url: this.url });
@@ -188,10 +214,22 @@ export class HyperSocket {
     return this.recovery.positions();
   }
 
+  /** Who is in `group` (docs/presence.md): `list()` and `onChange(callback)`. */
+  presence(group) {
+    return this.present.group(group);
+  }
+
   /** Join the group a signed token names; again after every reconnect. */
   subscribe(token) {
     this.streams.add(token);
     return this.stream(FRAMES.subscribe, token);
+  }
+
+  /** The server took the socket out of `group`: its tokens are forgotten, never sent again. */
+  revoked(group) {
+    for (const token of [...this.streams]) {
+      if (this.recovery.tokens.get(token) === group) this.streams.delete(token), this.recovery.tokens.delete(token);
+    }
   }
 
   unsubscribe(token) {
@@ -202,6 +240,7 @@ export class HyperSocket {
   close() {
     this.setState(CLIENT_STATES.closed);
     this.timer.cancel();
+    this.heartbeat.stop();
     window.removeEventListener("online", this.onOnline);
     for (const call of [...this.pending.values()]) {
       call.fail(new HyperError(STATUS.network, "Socket is closed", KIND.network, call.id), true);
@@ -216,6 +255,7 @@ export class HyperSocket {
 
   /** Frames are applied one after another, in the order they arrived. */
   received(text) {
+    this.heartbeat.alive();
     const frame = parseFrame(text);
     this.applying = this.applying.then(() => (frame ? this.apply(frame) : this.unreadable()));
   }
@@ -250,6 +290,9 @@ export class HyperSocket {
       }
       if (event === EVENTS.positions) await this.recovery.positionsEvent(data, id);
       else if (event === EVENTS.resync) this.recovery.resynced(data);
+      else if (event === EVENTS.revoked) this.revoked(data.group);
+      else if (event === EVENTS.presence_state) this.present.state(data);
+      else if (event === EVENTS.presence_diff) this.present.diff(data);
       else if (event === EVENTS.end && call?.frame.type === FRAMES.subscribe) {
         await this.recovery.subscribed(call.frame.stream, data);
       }
