@@ -210,7 +210,9 @@ class RedisHistory:
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
-        self.pubsub = not hasattr(layer, "connection")
+        # Not hasattr(): the pubsub layer answers unknown attributes from its per-loop layer,
+        # which needs a running loop (sync callers have none).
+        self.pubsub = type(layer).__module__ == "channels_redis.pubsub"
         if self.pubsub:
             self.prefix: str = layer._kwargs.get("prefix", "asgi")
             self.hosts: list[dict[str, Any]] = _decode_hosts(layer._kwargs.get("hosts"))

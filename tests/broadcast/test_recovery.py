@@ -217,3 +217,18 @@ def test_the_docs_positions_snippet_renders_the_positions_as_written() -> None:
     positions = json.loads(found.group(1))
     assert set(positions) == {"board-1"} and isinstance(positions["board-1"]["seq"], int)
 
+
+
+async def test_positions_and_tokens_from_sync_code_on_every_layer(layer: str) -> None:
+    """Views and template tags run without an event loop; the pubsub layer needs one for its
+    own attributes, so the history must not ask it for them."""
+    from channels.layers import get_channel_layer
+
+    from hyperchannels.history import positions_now
+    from hyperchannels.streams import read_stream
+
+    await abroadcast("sync-read", Toast("one"))
+    positions = await sync_to_async(positions_now, thread_sensitive=False)(get_channel_layer(), ["sync-read"])
+    assert positions["sync-read"].seq == 1
+    token = await sync_to_async(sign_stream, thread_sensitive=False)("sync-read")
+    assert read_stream(token).position == positions["sync-read"]
