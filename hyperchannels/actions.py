@@ -55,7 +55,12 @@ class ActionSpec:
 def _permissions(permission: str | Iterable[str] | None) -> tuple[str, ...]:
     if permission is None:
         return ()
-    names = (permission,) if isinstance(permission, str) else tuple(permission)
+    try:
+        names = (permission,) if isinstance(permission, str) else tuple(permission)
+    except TypeError:
+        raise TypeError(
+            f"@action(permission=...) takes a permission name or a list of them, not {permission!r}"
+        ) from None
     for name in names:
         if not isinstance(name, str) or name.count(".") != 1 or "" in name.split("."):
             raise TypeError(
