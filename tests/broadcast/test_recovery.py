@@ -227,8 +227,10 @@ async def test_positions_and_tokens_from_sync_code_on_every_layer(layer: str) ->
     from hyperchannels.history import positions_now
     from hyperchannels.streams import read_stream
 
+    read = sync_to_async(positions_now, thread_sensitive=False)
+    assert (await read(get_channel_layer(), ["sync-read"]))["sync-read"].seq == 0  # read first
     await abroadcast("sync-read", Toast("one"))
-    positions = await sync_to_async(positions_now, thread_sensitive=False)(get_channel_layer(), ["sync-read"])
+    positions = await read(get_channel_layer(), ["sync-read"])
     assert positions["sync-read"].seq == 1
     token = await sync_to_async(sign_stream, thread_sensitive=False)("sync-read")
     assert read_stream(token).position == positions["sync-read"]
