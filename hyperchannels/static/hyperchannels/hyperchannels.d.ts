@@ -87,6 +87,27 @@ export declare class HyperError extends Error {
   readonly network: boolean;
 }
 
+/** One key present in a group (a user, or an anonymous socket) and its metas (one per tab). */
+export interface Present {
+  key: string;
+  metas: Record<string, unknown>[];
+}
+
+/** `hyper:presence`: `joins` and `leaves` are the keys that joined or left. */
+export interface PresenceDetail {
+  group: string;
+  list: Present[];
+  joins: string[];
+  leaves: string[];
+}
+
+/** Who is in one group; `onChange` returns a function that stops the callback. */
+export interface GroupPresence {
+  readonly group: string;
+  list(): Present[];
+  onChange(callback: (list: Present[], change: { joins: string[]; leaves: string[] }) => void): () => void;
+}
+
 export declare class HyperSocket {
   constructor(url: string, options?: ConnectOptions);
   readonly url: string;
@@ -96,6 +117,8 @@ export declare class HyperSocket {
   unsubscribe(token: string): Promise<Outcome>;
   /** The page's position in each group it has applied pushes of (a copy). */
   positions(): Positions;
+  /** Who is in `group` (docs/presence.md): filled by the server's `presence_state` and `presence_diff`. */
+  presence(group: string): GroupPresence;
   close(): void;
 }
 
@@ -173,6 +196,8 @@ export interface WindowEventDetails {
   history_restored: { url: string; target: Element };
   /** A group's missed pushes could not be replayed: its `resync` items were applied instead. */
   resync: { group: string };
+  /** Who is in a group changed: the whole list, and the keys that joined or left. */
+  presence: PresenceDetail;
 }
 
 /** Window event name -> CustomEvent, e.g. `"hyper:requestError"` -> `CustomEvent<RequestErrorDetail>`. */

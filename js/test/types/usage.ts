@@ -59,3 +59,11 @@ const seq: number = recovering.positions()["board-1"].seq;
 window.addEventListener("hyper:resync", (event) => { const group: string = event.detail.group; console.log(group, seq); });
 // @ts-expect-error: a position's seq is a number
 connect("/ws/", { positions: { "board-1": { seq: "41", epoch: "e1" } } });
+
+// Presence: socket.presence(group), hyper:presence.
+const here = recovering.presence("board-1");
+const stopWatching: () => void = here.onChange((list, change) => console.log(list[0]?.key, list[0]?.metas, change.joins));
+window.addEventListener("hyper:presence", (event) => console.log(event.detail.group, event.detail.list.length, event.detail.leaves));
+// @ts-expect-error: keys are strings
+const numeric: number = here.list()[0].key;
+console.log(stopWatching, numeric);
