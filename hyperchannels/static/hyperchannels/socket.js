@@ -7,7 +7,6 @@ import { Heartbeat } from "./heartbeat.js";
 import { Lanes, laneKey, syncMode } from "./lanes.js";
 import { refreshLoading } from "./loading.js";
 import { Presence } from "./presence.js";
-import { Presence } from "./presence.js";
 import { Recovery } from "./recovery.js";
 import {
   ATTRIBUTES, CLIENT_STATES, CLOSE_CODES, DEFAULTS, ERRORS, EVENTS, FRAMES, LIMITS, NO_RECONNECT_CLOSE_CODES, STATUS,
@@ -50,7 +49,6 @@ export class HyperSocket {
       () => this.send({ type: FRAMES.ping, id: this.newId() }), () => this.lost(),
     );
     this.recovery = new Recovery(this, this.options.positions, this.options.gapTimeout);
-    this.present = new Presence();
     this.present = new Presence();
     this.pending = new Map(); // invocation id -> PendingCall
     this.lanes = new Lanes();
@@ -221,11 +219,6 @@ export class HyperSocket {
     return this.present.group(group);
   }
 
-  /** Who is in `group` (docs/presence.md): `list()` and `onChange(callback)`. */
-  presence(group) {
-    return this.present.group(group);
-  }
-
   /** Join the group a signed token names; again after every reconnect. */
   subscribe(token) {
     this.streams.add(token);
@@ -297,8 +290,6 @@ export class HyperSocket {
       }
       if (event === EVENTS.positions) await this.recovery.positionsEvent(data, id);
       else if (event === EVENTS.resync) this.recovery.resynced(data);
-      else if (event === EVENTS.presence_state) this.present.state(data);
-      else if (event === EVENTS.presence_diff) this.present.diff(data);
       else if (event === EVENTS.revoked) this.revoked(data.group);
       else if (event === EVENTS.presence_state) this.present.state(data);
       else if (event === EVENTS.presence_diff) this.present.diff(data);
