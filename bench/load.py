@@ -142,52 +142,56 @@ async def fanout(ports: list[int], kind: str, sockets: int, messages: int) -> di
     return {"finished": finished, "sockets": len(conns)}
 
 
-def _send_bare(group: str, messages: int) -> None:
-    from asgiref.sync import async_to_sync
+def _count_round_trips() -> list[int]:
+    """Count this process's requests to Redis from now on: one per write of a command or of a
+    whole pipeline (each waits for its replies once), whichever layer or history sends it."""
+    from redis.asyncio.connection import AbstractConnection
+
+    counter = [0]
+    original = AbstractConnection.send_packed_command
+
+    async def counted(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
+        counter[0] += 1
+        await original(self, *args, **kwargs)
+
+    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    return counter
+
+
+async def _send(kind: str, messages: int, group: str) -> dict[str, Any]:
     from channels.layers import get_channel_layer
 
+    from hyperchannels import Toast, abroadcast
     from hyperchannels.encoding import encode_frame
 
     layer = get_channel_layer()
-
-    async def run() -> None:
+    # Connect to Redis first, in this loop (the layers keep connections per loop), and for hyper
+    # take the history's path once, all off the clock, to a group nobody is in.
+    await layer.group_send("bench-warmup", {"type": "noop"})
+    if kind != "bare":
+        await abroadcast("bench-warmup", Toast("warm"))
+    round_trips = _count_round_trips()
+    print(json.dumps({"ready": True}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    started = time.time()
+    if kind == "bare":
         for i in range(messages):
             text = encode_frame("toast", {"value": i})
-            await layer.group_send(group, {"type": "bench.push", "text": text})
-
-    async_to_sync(run)()
-
-
-def _send_hyper(group: str, messages: int) -> None:
-    from asgiref.sync import async_to_sync
-
-    from hyperchannels import Toast, abroadcast
-
-    async def run() -> None:
+            await layer.group_send(f"{group}-bare", {"type": "bench.push", "text": text})
+    else:
         for i in range(messages):
             await abroadcast(group, Toast(i))
+    return {"started": started, "sent_seconds": time.time() - started, "round_trips": round_trips[0]}
 
-    async_to_sync(run)()
 
-
-def send(kind: str, messages: int) -> dict[str, Any]:
-    """Set up Django and the layer, say ready, wait for the go line, send, report the start."""
+def send(kind: str, messages: int, group: str = "bench") -> dict[str, Any]:
+    """Set up Django and the layer, say ready, wait for the go line, send ``messages`` pushes
+    (``kind`` bare: a bare ``group_send`` of a pre-encoded frame to ``<group>-bare``; else
+    ``abroadcast``), report the start time and the Redis round trips the sends made."""
     import django
 
     django.setup()
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    async_to_sync(layer.group_send)("bench-warmup", {"type": "noop"})  # connect to Redis first
-    print(json.dumps({"ready": True}), flush=True)
-    sys.stdin.readline()
-    started = time.time()
-    if kind == "bare":
-        _send_bare("bench-bare", messages)
-    else:
-        _send_hyper("bench", messages)
-    return {"started": started, "sent_seconds": time.time() - started}
+    return asyncio.run(_send(kind, messages, group))
 
 
 MODES = {"idle": idle, "fanout": fanout}

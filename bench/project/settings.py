@@ -35,6 +35,8 @@ if _layer in ("core", "pubsub"):
         CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [_redis]
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Recovery on (the default, 100) or off (0): the fan-out bench compares both.
+HYPERCHANNELS = {"HISTORY_SIZE": int(os.environ.get("BENCH_HISTORY_SIZE", "100"))}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
