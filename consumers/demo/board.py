@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from django.db import transaction
@@ -12,10 +13,10 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
-from hyperchannels import HTML, Delete, Signal, abroadcast, action, broadcast
+from hyperchannels import HTML, Delete, Signal, action, broadcast
 from hyperchannels.consumers import HyperConsumer
 
-from .models import TITLE_MAX, Board, Card, Presence
+from .models import TITLE_MAX, Board, Card
 from .preferences import PreferencesActions
 
 logger = logging.getLogger("hyperchannels")
@@ -49,7 +50,9 @@ def clean_title(title: str) -> str:
 
 
 class BoardConsumer(PreferencesActions, HyperConsumer):
-    """``/ws/board/<slug>/``: every socket on a board is in the board's group."""
+    """``/ws/board/<slug>/?tab=<id>``: every socket on a board is in the board's group and
+    present in it (docs/presence.md): a signed-in user is one avatar however many tabs she has
+    open; ``tab`` (the page's own id) lets a page tell which avatar is "you"."""
 
     board: Board
 
@@ -57,18 +60,14 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         self.board, _ = await Board.objects.aget_or_create(slug=slug)
         await super().connect()
-        await Presence.objects.acreate(board=self.board, channel_name=self.channel_name)
-        await self._announce_presence()
-
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "board"):
-            await Presence.objects.filter(channel_name=self.channel_name).adelete()
-            await self._announce_presence()
-
-    async def _announce_presence(self) -> None:
-        count = await Presence.objects.filter(board=self.board).acount()
-        # A nested signal: the client merges it into the page's `board` object, keeping `cards`.
-        await abroadcast(self.board.group, Signal("board", {"present": count}))
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            name = user.get_username()
+        else:
+            name = f"Guest {self.channel_name[-4:]}"
+        tab = parse_qs(self.scope.get("query_string", b"").decode()).get("tab", [""])[0][:32]
+        # Closing the socket untracks it; the others see a leave PRESENCE_GRACE seconds later.
+        await self.track(self.board.group, {"name": name, "tab": tab})
 
     def get_groups(self) -> list[str]:
         return [self.board.group]

@@ -1,4 +1,4 @@
-"""The example's data: boards of cards, who is on a board, and per-user preferences."""
+"""The example's data: boards of cards and per-user preferences (who is on a board is presence)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,6 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-class Presence(models.Model):
-    """One row per open board socket: the presence count works across daphne workers."""
-
-    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="presences")
-    channel_name = models.CharField(max_length=200, unique=True)
 
 
 class Preferences(models.Model):

@@ -1,3 +1,4 @@
+import uuid
 from pathlib import Path
 
 from django.conf import settings
@@ -36,7 +37,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def board(request: HttpRequest, slug: str) -> HttpResponse:
     board, _ = Board.objects.get_or_create(slug=slug)
     cards = Card.objects.filter(board=board)
-    context = {"board": board, "cards": cards, "idiomorph": IDIOMORPH.is_file(), **_prefs_context(request)}
+    context = {
+        "board": board,
+        "cards": cards,
+        "idiomorph": IDIOMORPH.is_file(),
+        "tab": uuid.uuid4().hex[:12],  # this page's id: its avatar says "you"
+        **_prefs_context(request),
+    }
     return render(request, "demo/board.html", context)
 
 

@@ -78,15 +78,17 @@ async def test_demo_socket_answers_an_action(demo: int, demo_log: Path) -> None:
         while not frames or frames[-1].get("id") != "1" or frames[-1]["event"] != "end":
             frames.append(json.loads(await ws.recv()))
         epochs = {group: position["epoch"] for group, position in opening(ws).items()}
-    # Its own arrival (the presence count) reaches the socket; the list and count it sent the
-    # others reach it only as their positions (it was excluded): one history, seqs in a row.
+    # Who is here (presence: not part of the history); the list and count it sent the others
+    # reach it only as their positions (it was excluded): one history, seqs in a row.
     pushes = [f for f in frames if "id" not in f]
     assert [(f["event"], is_protocol_push(f)) for f in pushes] == [
-        ("patch_signals", False),
+        ("presence_state", True),
         ("positions", True),
         ("positions", True),
     ], pushes
-    group, seq = pushes[0]["group"], pushes[0]["seq"]
+    group = pushes[0]["data"]["group"]
+    assert len(pushes[0]["data"]["state"]) >= 1
+    seq = opening(ws)[group]["seq"]
     assert [f["data"] for f in pushes[1:]] == [
         {group: {"seq": seq + 1, "epoch": epochs[group]}},
         {group: {"seq": seq + 2, "epoch": epochs[group]}},
