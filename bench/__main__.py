@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.servers import DaphneProcess
 
-from . import report
+from . import recovery, report
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "bench.project.asgi:application"
@@ -202,40 +202,60 @@ def fanout_once(ports: list[int], env: dict[str, str], kind: str, sockets: int, 
     return float(finished - started)
 
 
+FANOUT_CONTENDERS = (  # label, load generator kind, recovery's HISTORY_SIZE of workers and sender
+    ("hyper", "hyper", 100),
+    ("hyper_off", "hyper", 0),
+    ("bare", "bare", 100),
+)
+
+
 def bench_fanout(layers: list[str], sizes: list[int], messages: int, redis_url: str) -> dict[str, Any]:
-    """Fan-out per layer and size; small sizes repeat (interleaved) and keep the median."""
+    """Fan-out per layer and size: hyperchannels with recovery on (the default) and off, and a
+    bare ``group_send``; small sizes repeat (interleaved) and keep the median."""
     results: dict[str, Any] = {}
     for layer in layers:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "BENCH_LAYER": layer,
-            "REDIS_URL": redis_url,
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-            "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        envs = {
+            history: {
+                **os.environ,
+                "PYTHONPATH": str(ROOT),
+                "BENCH_LAYER": layer,
+                "REDIS_URL": redis_url,
+                "DJANGO_SETTINGS_MODULE": SETTINGS,
+                "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+                "BENCH_HISTORY_SIZE": str(history),
+            }
+            for history in (100, 0)
         }
         rows = []
-        with DaphneProcess(APP, SETTINGS, env=env) as a, DaphneProcess(APP, SETTINGS, env=env) as b:
+        with (
+            DaphneProcess(APP, SETTINGS, env=envs[100]) as a,
+            DaphneProcess(APP, SETTINGS, env=envs[100]) as b,
+            DaphneProcess(APP, SETTINGS, env=envs[0]) as c,
+            DaphneProcess(APP, SETTINGS, env=envs[0]) as d,
+        ):
+            ports = {100: [a.port, b.port], 0: [c.port, d.port]}
             for sockets in sizes:
                 repeats = 3 if sockets <= 1000 else 1
                 count = messages * 3 if sockets <= 1000 else messages
-                runs: dict[str, list[float]] = {"hyper": [], "bare": []}
+                runs: dict[str, list[float]] = {label: [] for label, _, _ in FANOUT_CONTENDERS}
                 for _ in range(repeats):
-                    for kind in ("hyper", "bare"):
-                        runs[kind].append(fanout_once([a.port, b.port], env, kind, sockets, count))
+                    for label, kind, history in FANOUT_CONTENDERS:
+                        runs[label].append(fanout_once(ports[history], envs[history], kind, sockets, count))
                 row: dict[str, Any] = {"sockets": sockets, "messages": count, "repeats": repeats}
-                for kind, times in runs.items():
-                    row[f"{kind}_seconds"] = sorted(times)[len(times) // 2]
-                    row[f"{kind}_all"] = [round(t, 3) for t in times]
+                for label, times in runs.items():
+                    row[f"{label}_seconds"] = sorted(times)[len(times) // 2]
+                    row[f"{label}_all"] = [round(t, 3) for t in times]
                 rows.append(row)
                 print(
                     f"  fanout {layer:<6} {sockets:>5} sockets x {count} msgs: "
-                    f"hyper {row['hyper_seconds']:.3f}s bare {row['bare_seconds']:.3f}s "
-                    f"(runs {row['hyper_all']} / {row['bare_all']})",
+                    f"hyper {row['hyper_seconds']:.3f}s recovery off {row['hyper_off_seconds']:.3f}s "
+                    f"bare {row['bare_seconds']:.3f}s "
+                    f"(runs {row['hyper_all']} / {row['hyper_off_all']} / {row['bare_all']})",
                     flush=True,
                 )
         results[layer] = rows
-        _forget_keys(redis_url, env["BENCH_PREFIX"])
+        for env in envs.values():
+            _forget_keys(redis_url, env["BENCH_PREFIX"])
     return results
 
 
@@ -251,12 +271,24 @@ def _forget_keys(redis_url: str, prefix: str) -> None:
         client.close()
 
 
+SCENARIOS = ("roundtrip", "sync", "memory", "fanout", "recovery-cost", "resume")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny run: checks the bench code works")
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--no-write", action="store_true", help="don't write results.json or docs")
+    parser.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)}); the others' "
+        "figures are kept from bench/results.json",
+    )
     args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    if only - set(SCENARIOS):
+        parser.error(f"unknown scenarios {sorted(only - set(SCENARIOS))}; choose from {', '.join(SCENARIOS)}")
     seconds = args.seconds or (0.3 if args.quick else 3.0)
     conns_list = [1, 4] if args.quick else [1, 8, 64]
     idle = 20 if args.quick else 1000
@@ -268,14 +300,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "quick": args.quick,
-        "roundtrip": bench_roundtrip(conns_list, seconds, 1 if args.quick else 3),
-        "sync_parallel": bench_sync_parallel(4 if args.quick else 16, seconds),
-        "memory": bench_memory(idle),
     }
+    if "roundtrip" in only:
+        results["roundtrip"] = bench_roundtrip(conns_list, seconds, 1 if args.quick else 3)
+    if "sync" in only:
+        results["sync_parallel"] = bench_sync_parallel(4 if args.quick else 16, seconds)
+    if "memory" in only:
+        results["memory"] = bench_memory(idle)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    sizes = [20] if args.quick else [100, 1000, 5000]
-    results["fanout"] = bench_fanout(["core", "pubsub"], sizes, 3 if args.quick else 10, redis_url)
+    layers = ["core", "pubsub"]
+    if "fanout" in only:
+        sizes = [20] if args.quick else [100, 1000, 5000]
+        results["fanout"] = bench_fanout(layers, sizes, 3 if args.quick else 10, redis_url)
+    if "recovery-cost" in only:
+        results["recovery_cost"] = recovery.bench_recovery_cost(
+            layers, 20 if args.quick else 500, 5 if args.quick else 50
+        )
+    if "resume" in only:
+        results["resume"] = recovery.bench_resume(layers, 40 if args.quick else 5000, 50)
     results["bundle"] = report.bundle_size()
+    if only != set(SCENARIOS):
+        results = report.merged(results)
     results["ratios"] = report.ratios(results)
     print(report.table(results), flush=True)
     if not args.no_write:

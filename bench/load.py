@@ -11,6 +11,7 @@ import secrets
 import statistics
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -194,8 +195,8 @@ def send(kind: str, messages: int, group: str = "bench") -> dict[str, Any]:
     return asyncio.run(_send(kind, messages, group))
 
 
-MODES = {"idle": idle, "fanout": fanout}
-SYNC_MODES = {"send": send, "roundtrip": roundtrip}
+MODES: dict[str, Callable[..., Coroutine[Any, Any, dict[str, Any]]]] = {"idle": idle, "fanout": fanout}
+SYNC_MODES: dict[str, Callable[..., dict[str, Any]]] = {"send": send, "roundtrip": roundtrip}
 
 
 def main() -> None:

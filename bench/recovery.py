@@ -53,7 +53,7 @@ def _line(process: subprocess.Popen[str]) -> dict[str, Any]:
     assert process.stdout is not None
     line = process.stdout.readline()
     if not line:
-        raise RuntimeError(f"{process.args} exited early with {process.wait()}")
+        raise RuntimeError(f"{process.args!r} exited early with {process.wait()}")
     result: dict[str, Any] = json.loads(line)
     return result
 

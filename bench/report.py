@@ -33,7 +33,7 @@ def bundle_size() -> dict[str, Any]:
 
 
 def _throughput(results: dict[str, Any], contender: str, conns: int) -> float:
-    for row in results["roundtrip"]:
+    for row in results.get("roundtrip", []):
         if row["contender"] == contender and row["conns"] == conns:
             return float(row["throughput"])
     return 0.0
@@ -41,7 +41,7 @@ def _throughput(results: dict[str, Any], contender: str, conns: int) -> float:
 
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"roundtrip": {}}
-    for conns in sorted({row["conns"] for row in results["roundtrip"]}):
+    for conns in sorted({row["conns"] for row in results.get("roundtrip", [])}):
         hyper = _throughput(results, "hyper", conns)
         bare = _throughput(results, "bare", conns)
         http = _throughput(results, "http", conns)
@@ -61,7 +61,21 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
             str(row["sockets"]): row["hyper_seconds"] / row["bare_seconds"] if row["bare_seconds"] else None
             for row in fan
         }
+        if all("hyper_off_seconds" in row for row in fan):
+            out.setdefault("fanout_recovery_off", {})[layer] = {
+                str(row["sockets"]): row["hyper_off_seconds"] / row["bare_seconds"]
+                if row["bare_seconds"]
+                else None
+                for row in fan
+            }
     return out
+
+
+def merged(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` of the scenarios just run over the figures of the others in ``results.json``."""
+    previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    previous.pop("ratios", None)
+    return {**previous, **results}
 
 
 def _fmt(value: float | None, spec: str = ".2f") -> str:
@@ -78,7 +92,7 @@ def table(results: dict[str, Any]) -> str:
         "| sockets | contender | actions/s | p50 ms | p99 ms |",
         "| ---: | --- | ---: | ---: | ---: |",
     ]
-    for row in results["roundtrip"]:
+    for row in results.get("roundtrip", []):
         lines.append(
             f"| {row['conns']} | {row['contender']} | {row['throughput']:.0f} | "
             f"{row['p50_ms']:.2f} | {row['p99_ms']:.2f} |"
@@ -103,17 +117,22 @@ def table(results: dict[str, Any]) -> str:
     for layer, fan in results.get("fanout", {}).items():
         lines += [
             "",
-            f"Broadcast fan-out on `{layer}` (time until every socket has every message):",
+            f"Broadcast fan-out on `{layer}` (time until every socket has every message; recovery on is "
+            "the default, `HISTORY_SIZE` 100):",
             "",
-            "| sockets | messages | hyperchannels s | bare group_send s | ratio |",
-            "| ---: | ---: | ---: | ---: | ---: |",
+            "| sockets | messages | hyperchannels s | recovery off s | bare group_send s | ratio "
+            "| ratio off |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in fan:
-            ratio = row["hyper_seconds"] / row["bare_seconds"] if row["bare_seconds"] else None
+            bare = row["bare_seconds"]
+            off = row.get("hyper_off_seconds")
             lines.append(
                 f"| {row['sockets']} | {row['messages']} | {row['hyper_seconds']:.3f} | "
-                f"{row['bare_seconds']:.3f} | {_fmt(ratio)} |"
+                f"{_fmt(off, '.3f')} | {bare:.3f} | {_fmt(row['hyper_seconds'] / bare if bare else None)} | "
+                f"{_fmt(off / bare if bare and off is not None else None)} |"
             )
+    lines += _recovery_tables(results)
     memory = results.get("memory")
     if memory:
         lines += [
@@ -134,6 +153,53 @@ def table(results: dict[str, Any]) -> str:
             f"minified, {bundle['gzip_bytes']} B minified+gzipped.",
         ]
     return "\n".join(lines)
+
+
+def _recovery_tables(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    cost = results.get("recovery_cost")
+    if cost:
+        lines += [
+            "",
+            "Recovery's cost at the sender: Redis round trips per broadcast, counted in the sending "
+            "process, and the Lua scripts Redis ran per broadcast (`INFO commandstats` of a private "
+            "Redis, the workers' receives included):",
+            "",
+            "| layer | recovery on | recovery off | bare group_send | extra | EVAL on / off / bare |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for layer, row in cost.items():
+            trips = [row[label]["round_trips_per_broadcast"] for label in ("on", "off", "bare")]
+            evals = "/".join(
+                _fmt(row[label]["redis_calls_per_broadcast"].get("eval", 0.0))
+                for label in ("on", "off", "bare")
+            )
+            lines.append(
+                f"| {layer} | {trips[0]:.2f} | {trips[1]:.2f} | {trips[2]:.2f} | "
+                f"{row['extra_round_trips']:+.2f} | {evals} |"
+            )
+    resume = results.get("resume")
+    if resume:
+        lines += [
+            "",
+            "Resume after a restart of both workers (`SIGKILL`): every socket reconnects, at most "
+            "`parallel` at once, and resumes from its old position, each the same number of pushes "
+            "behind; time from the workers listening again until the last socket has its replay, and "
+            "Redis's CPU meanwhile (`INFO cpu`, a private Redis). Reconnect alone: the same without "
+            "the resume.",
+            "",
+            "| layer | sockets | behind | parallel | resume s | Redis CPU s | replayed whole | resynced "
+            "| reconnect alone s | Redis CPU s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for layer, row in resume.items():
+            r, c = row["resume"], row["reconnect"]
+            lines.append(
+                f"| {layer} | {row['sockets']} | {row['behind']} | {row['parallel']} | {r['seconds']:.2f} | "
+                f"{r['redis_cpu_seconds']:.2f} | {r['complete']} | {r['resynced']} | {c['seconds']:.2f} | "
+                f"{c['redis_cpu_seconds']:.2f} |"
+            )
+    return lines
 
 
 def write(results: dict[str, Any]) -> None:

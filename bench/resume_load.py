@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin
 
 GROUP = "bench"
 PATH = "/ws/hyper/"
@@ -24,7 +25,9 @@ PATH = "/ws/hyper/"
 
 async def _open(port: int) -> tuple[ClientConnection, dict[str, Any]]:
     """A socket and what its opening ``positions`` push says of the bench group."""
-    ws = await connect(f"ws://127.0.0.1:{port}{PATH}", origin=f"http://127.0.0.1:{port}", max_queue=None)
+    ws = await connect(
+        f"ws://127.0.0.1:{port}{PATH}", origin=Origin(f"http://127.0.0.1:{port}"), max_queue=None
+    )
     frame = json.loads(await asyncio.wait_for(ws.recv(), 60))
     if frame.get("event") != "positions" or "id" in frame or GROUP not in frame["data"]:
         raise RuntimeError(f"the first frame is not a positions push of {GROUP}: {str(frame)[:300]}")
