@@ -22,11 +22,12 @@ class PresenceRoom(HyperConsumer):
     def room(self) -> str:
         return f"room-{self.scope['url_route']['kwargs']['room']}"
 
-    async def get_groups(self) -> list[str]:
+    def get_groups(self) -> list[str]:
         return [self.room()]
 
     def query(self, name: str) -> str | None:
-        return parse_qs(self.scope.get("query_string", b"").decode()).get(name, [None])[0]
+        values = parse_qs(self.scope.get("query_string", b"").decode()).get(name)
+        return str(values[0]) if values else None
 
     async def connect(self) -> None:
         await super().connect()
