@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from .conf import get_setting
 from .encoding import encode_frame
 from .groups import check_group, layer_group
+from .presence_batches import Batcher
 from .presence_stores import BACK, JOIN, LEAVING, UPDATE, Metas, Store, store_for
 from .protocol import EventName
 from .signals import presence_joined, presence_left
@@ -90,6 +91,7 @@ class Tracker:
         self._refreshing: asyncio.Task[None] | None = None
         self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._batcher = Batcher(self._send)
 
     def spawn(self, work: Any, name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=name)
@@ -165,10 +167,14 @@ class Tracker:
         updates: dict[str, list[Any]] | None = None,
         origin: str | None = None,
     ) -> None:
-        """One ``presence_diff`` to the group's tracking sockets, encoded once, here."""
+        """A change for the group's tracking sockets: at once, or coalesced with the changes
+        that follow it closely (``presence_batches``)."""
         if not joins and not leaves and not updates:
             return
-        diff = {"group": group, "joins": joins or {}, "leaves": leaves or {}, "updates": updates or {}}
+        await self._batcher.add(group, joins or {}, leaves or {}, updates or {}, origin)
+
+    async def _send(self, group: str, diff: dict[str, Any], origin: str | None) -> None:
+        """One ``presence_diff`` to the group's tracking sockets, encoded once, here."""
         frame = encode_frame(EventName.PRESENCE_DIFF, diff)
         message = {"type": PRESENCE_MESSAGE_TYPE, "group": group, "frame": frame, "diff": diff}
         if origin is not None:
