@@ -179,17 +179,26 @@ class InProcessStore:
 
 # Redis ---------------------------------------------------------------------------------
 # KEYS: entries (hash ref -> key), expiry (zset ref -> ms), counts (hash key -> live entries),
-# leaving (zset key -> ms due). ARGV[1]: the base of each key's metas hash (base .. ':k:' .. key).
+# leaving (zset key -> ms due), all (hash ref -> '<bytes of key>:<key><meta>', for the state in one
+# command). ARGV[1]: the base of each key's metas hash (base .. ':k:' .. key).
 
 _NOW = "local t = redis.call('TIME')\nlocal now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
-_KEEP = "for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], keep) end\n"
+_KEEP = "for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], keep) end\n"
+_FORGET = """
+local function forget(kk)
+  local refs = redis.call('HKEYS', kk)
+  if #refs > 0 then redis.call('HDEL', KEYS[5], unpack(refs)) end
+  redis.call('DEL', kk)
+end
+"""
 
-_TRACK = _NOW + """
+_TRACK = _NOW + _FORGET + """
 local ref, key, meta, ttl, keep = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local old = redis.call('HGET', KEYS[1], ref)
 if old then
   local kk = ARGV[1] .. ':k:' .. old
   redis.call('HSET', kk, ref, meta)
+  redis.call('HSET', KEYS[5], ref, string.len(old) .. ':' .. old .. meta)
   redis.call('ZADD', KEYS[2], now + ttl, ref)
   return {'update', redis.call('HVALS', kk), {}}
 end
@@ -203,9 +212,10 @@ if redis.call('HINCRBY', KEYS[3], key, 1) == 1 then
   else
     status = 'join'
   end
-  redis.call('DEL', kk)
+  forget(kk)
 end
 redis.call('HSET', kk, ref, meta)
+redis.call('HSET', KEYS[5], ref, string.len(key) .. ':' .. key .. meta)
 redis.call('PEXPIRE', kk, keep)
 """ + _KEEP + "return {status, redis.call('HVALS', kk), before}\n"
 
@@ -214,6 +224,7 @@ local function drop(ref, key, due)
   local kk = ARGV[1] .. ':k:' .. key
   if redis.call('HINCRBY', KEYS[3], key, -1) > 0 then
     redis.call('HDEL', kk, ref)
+    redis.call('HDEL', KEYS[5], ref)
     return 'update'
   end
   redis.call('HDEL', KEYS[3], key)
@@ -231,7 +242,7 @@ redis.call('ZREM', KEYS[2], ref)
 local status = drop(ref, key, now + tonumber(ARGV[3]))
 """ + _KEEP + "return {status, key, redis.call('HVALS', ARGV[1] .. ':k:' .. key)}\n"
 
-_SWEEP = _NOW + _DROP + """
+_SWEEP = _NOW + _DROP + _FORGET + """
 local updated = {}
 for _, ref in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
   local key = redis.call('HGET', KEYS[1], ref)
@@ -244,7 +255,7 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do
   redis.call('ZREM', KEYS[4], key)
   local kk = ARGV[1] .. ':k:' .. key
   leaves[#leaves + 1] = {key, redis.call('HVALS', kk)}
-  redis.call('DEL', kk)
+  forget(kk)
 end
 local updates = {}
 for key in pairs(updated) do
@@ -274,13 +285,18 @@ end
 for key in pairs(keys) do redis.call('PEXPIRE', ARGV[1] .. ':k:' .. key, keep) end
 """ + _KEEP + "return missing\n"
 
-_STATE = """
-local out = {}
-local function add(key) out[#out + 1] = {key, redis.call('HVALS', ARGV[1] .. ':k:' .. key)} end
-for _, key in ipairs(redis.call('HKEYS', KEYS[3])) do add(key) end
-for _, key in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do add(key) end
-return out
-"""
+_STATE = "return redis.call('HVALS', KEYS[5])\n"
+
+
+def _state(values: Any) -> dict[str, Metas]:
+    """The group's metas per key from the ``all`` hash's values (``<bytes of key>:<key><meta>``)."""
+    state: dict[str, Metas] = {}
+    for value in values or []:
+        raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
+        length, _, rest = raw.partition(b":")
+        size = int(length)
+        state.setdefault(rest[:size].decode("utf-8"), []).append(rest[size:].decode("utf-8"))
+    return state
 
 
 def _text(value: Any) -> str:
@@ -306,7 +322,8 @@ class RedisStore:
         name = layer_group(group)
         base = f"{self.history.prefix}:hyper:presence:{{{name}}}"
         index = self.history._keys(group)[1]
-        return [f"{base}:entries", f"{base}:expiry", f"{base}:counts", f"{base}:leaving"], base, index
+        keys = [f"{base}:entries", f"{base}:expiry", f"{base}:counts", f"{base}:leaving", f"{base}:all"]
+        return keys, base, index
 
     async def _eval(self, script: str, group: str, *args: Any) -> Any:
         keys, base, index = self._keys(group)
@@ -334,12 +351,11 @@ class RedisStore:
         return _texts(await self._eval(_REFRESH, group, _ms(ttl), _ms(keep), *refs))
 
     async def state(self, group: str) -> dict[str, Metas]:
-        return {_text(k): _texts(m) for k, m in await self._eval(_STATE, group)}
+        return _state(await self._eval(_STATE, group))
 
     def state_now(self, group: str) -> dict[str, Metas]:
         keys, base, index = self._keys(group)
-        found = self.history._sync_client(index).eval(_STATE, len(keys), *keys, base)
-        return {_text(k): _texts(m) for k, m in found}
+        return _state(self.history._sync_client(index).eval(_STATE, len(keys), *keys, base))
 
 
 _stores: weakref.WeakKeyDictionary[Any, Store] = weakref.WeakKeyDictionary()
