@@ -336,6 +336,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 await self._stream_frame(frame)
         except FrameError as exc:
             await self._send_error(exc.status, exc.message, exc.id)
+            await asyncio.sleep(0)  # a flood of refused frames never holds the loop from other sockets
         except Exception:
             # Whatever fails while handling one frame ends that frame, never the socket.
             logger.exception("%s could not handle a frame", type(self).__qualname__)

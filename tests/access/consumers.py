@@ -32,3 +32,29 @@ class GuardedConsumer(HyperConsumer):
     def edit_users(self, request: Any) -> Toast:
         self.ran.append("edit_users")
         return Toast("edited")
+
+
+class TimedRoomConsumer(HyperConsumer):
+    """A room per URL; ``flood`` pushes timestamped frames to it (the slow-reader measure)."""
+
+    def room(self) -> str:
+        return f"room-{self.scope['url_route']['kwargs']['room']}"
+
+    async def get_groups(self) -> list[str]:  # type: ignore[override]
+        return [self.room()]
+
+    @action
+    async def flood(self, request: Any, count: int, size: int) -> Toast:
+        """``count`` pushes of about ``size`` bytes, each carrying the wall time it was sent at."""
+        import time
+
+        from hyperchannels import abroadcast
+
+        pad = "x" * size
+        for n in range(count):
+            await abroadcast(self.room(), Toast({"n": n, "t": time.time(), "pad": pad}))
+        return Toast("flooded")
+
+    @action
+    async def echo(self, request: Any) -> Toast:
+        return Toast("echo")

@@ -122,9 +122,9 @@ def test_action_options_are_checked_when_the_class_is_written() -> None:
     assert spec is not None and spec.permissions == ("a.b", "c.d") and not spec.login_required
     for bad in ["nodot", "a.b.c", ".b", 5, [], ["a.b", None]]:
         with pytest.raises(TypeError, match="permission"):
-            action(permission=bad)  # type: ignore[arg-type]
+            action(permission=bad)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="login_required"):
-        action(login_required="yes")  # type: ignore[arg-type]
+        action(login_required="yes")  # type: ignore[call-overload]
 
 
 async def test_close_group_closes_every_socket_of_the_group_with_its_code() -> None:
