@@ -144,7 +144,7 @@ class BoardConsumer(PreferencesActions, HyperConsumer):
 
         return self._guarded(change)
 
-    @action
+    @action(login_required=True)  # an anonymous socket gets 401 (docs/security.md)
     def delete(self, request: HttpRequest, card: int) -> list[Any]:
         def change() -> list[Any]:
             found = self._card(card)
