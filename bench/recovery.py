@@ -217,6 +217,9 @@ def bench_resume(layers: list[str], sockets: int, behind: int, parallel: int = 1
                     "replayed",
                     "complete",
                     "resynced",
+                    "errors",
+                    "unplaced",
+                    "unplaced_at_first_open",
                 )
             }
         results[layer] = row
@@ -224,7 +227,8 @@ def bench_resume(layers: list[str], sockets: int, behind: int, parallel: int = 1
         print(
             f"  resume {layer:<6} {sockets} sockets {behind} behind: all resumed in {r['seconds']:.2f}s "
             f"(Redis CPU {r['redis_cpu_seconds']:.2f}s; {r['complete']} complete replays, {r['resynced']} "
-            f"resynced), reconnect alone {c['seconds']:.2f}s (Redis CPU {c['redis_cpu_seconds']:.2f}s)",
+            f"resynced, {r['errors']} errors, {r['unplaced'] + c['unplaced']} sockets opened without their "
+            f"position), reconnect alone {c['seconds']:.2f}s (Redis CPU {c['redis_cpu_seconds']:.2f}s)",
             flush=True,
         )
     return results

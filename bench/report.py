@@ -162,21 +162,26 @@ def _recovery_tables(results: dict[str, Any]) -> list[str]:
         lines += [
             "",
             "Recovery's cost at the sender: Redis round trips per broadcast, counted in the sending "
-            "process, and the Lua scripts Redis ran per broadcast (`INFO commandstats` of a private "
-            "Redis, the workers' receives included):",
+            "process; and from `INFO commandstats` of a private Redis, per broadcast, the `EVAL`s "
+            "Redis ran (the core layer's own scripts, and its workers' receives, included) and the "
+            "`INCRBY`s (only the history's script has one):",
             "",
-            "| layer | recovery on | recovery off | bare group_send | extra | EVAL on / off / bare |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            "| layer | recovery on | recovery off | bare group_send | extra | EVAL on / off / bare "
+            "| INCRBY on / off / bare |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for layer, row in cost.items():
             trips = [row[label]["round_trips_per_broadcast"] for label in ("on", "off", "bare")]
-            evals = "/".join(
-                _fmt(row[label]["redis_calls_per_broadcast"].get("eval", 0.0))
-                for label in ("on", "off", "bare")
-            )
+            calls = {
+                command: " / ".join(
+                    _fmt(row[label]["redis_calls_per_broadcast"].get(command, 0.0))
+                    for label in ("on", "off", "bare")
+                )
+                for command in ("eval", "incrby")
+            }
             lines.append(
                 f"| {layer} | {trips[0]:.2f} | {trips[1]:.2f} | {trips[2]:.2f} | "
-                f"{row['extra_round_trips']:+.2f} | {evals} |"
+                f"{row['extra_round_trips']:+.2f} | {calls['eval']} | {calls['incrby']} |"
             )
     resume = results.get("resume")
     if resume:
@@ -189,14 +194,15 @@ def _recovery_tables(results: dict[str, Any]) -> list[str]:
             "the resume.",
             "",
             "| layer | sockets | behind | parallel | resume s | Redis CPU s | replayed whole | resynced "
-            "| reconnect alone s | Redis CPU s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| errors | opened without position | reconnect alone s | Redis CPU s |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for layer, row in resume.items():
             r, c = row["resume"], row["reconnect"]
             lines.append(
                 f"| {layer} | {row['sockets']} | {row['behind']} | {row['parallel']} | {r['seconds']:.2f} | "
-                f"{r['redis_cpu_seconds']:.2f} | {r['complete']} | {r['resynced']} | {c['seconds']:.2f} | "
+                f"{r['redis_cpu_seconds']:.2f} | {r['complete']} | {r['resynced']} | {r.get('errors', 0)} | "
+                f"{r.get('unplaced', 0) + c.get('unplaced', 0)} | {c['seconds']:.2f} | "
                 f"{c['redis_cpu_seconds']:.2f} |"
             )
     return lines
