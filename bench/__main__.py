@@ -20,7 +20,7 @@ from typing import Any
 
 from tests.servers import DaphneProcess
 
-from . import recovery, report
+from . import presence, recovery, report
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "bench.project.asgi:application"
@@ -271,7 +271,7 @@ def _forget_keys(redis_url: str, prefix: str) -> None:
         client.close()
 
 
-SCENARIOS = ("roundtrip", "sync", "memory", "fanout", "recovery-cost", "resume")
+SCENARIOS = ("roundtrip", "sync", "memory", "fanout", "recovery-cost", "resume", "presence")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -318,6 +318,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     if "resume" in only:
         results["resume"] = recovery.bench_resume(layers, 40 if args.quick else 5000, 50)
+    if "presence" in only:
+        results["presence"] = presence.bench_presence("pubsub", [20, 60] if args.quick else [100, 5000], 10)
     results["bundle"] = report.bundle_size()
     if only != set(SCENARIOS):
         results = report.merged(results)

@@ -37,7 +37,7 @@ def _ask(load: Any, command: str) -> dict[str, Any]:
 
 
 def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    delta = {name: calls - before.get(name, 0) for name, calls in after.items() if calls > before.get(name, 0)}
+    delta = {name: n - before.get(name, 0) for name, n in after.items() if n > before.get(name, 0)}
     delta.pop("info", None)
     return delta
 

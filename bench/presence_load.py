@@ -57,7 +57,7 @@ async def _open(port: int, key: str) -> ClientConnection:
 
 
 async def _all_seen(watchers: list[Watcher]) -> None:
-    await asyncio.wait_for(asyncio.gather(*(w.seen.wait() for w in watchers)), 120)
+    await asyncio.wait_for(asyncio.gather(*(w.seen.wait() for w in watchers)), 900)
 
 
 async def run(ports: list[int], sockets: int, parallel: int) -> None:

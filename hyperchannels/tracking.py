@@ -40,6 +40,7 @@ the socket whose ``track`` made it, which gets the state instead)."""
 
 _META_PREFIX = '{"event":"' + EventName.PRESENCE_DIFF + '","data":'
 SWEEP_SLACK_SECONDS = 0.05
+STORE_CONCURRENCY = 16
 
 
 def _ttl() -> float:
@@ -92,6 +93,9 @@ class Tracker:
         self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._batcher = Batcher(self._send)
+        self.gate = asyncio.Semaphore(STORE_CONCURRENCY)
+        """Store operations in flight at once: a storm of connects must not exhaust the layer's
+        Redis connection pool (which refuses, rather than queues, past its size)."""
 
     def spawn(self, work: Any, name: str) -> None:
         task = asyncio.get_running_loop().create_task(work, name=name)
@@ -101,7 +105,8 @@ class Tracker:
     async def track(self, group: str, ref: str, key: str, meta: str, origin: str | None = None) -> None:
         """Store the entry and push what it changed; ``origin``: a socket that gets the whole
         state next, so needs no diff of this change."""
-        tracked = await self.store.track(group, ref, key, meta, _ttl(), _keep())
+        async with self.gate:
+            tracked = await self.store.track(group, ref, key, meta, _ttl(), _keep())
         self.local.setdefault(group, {})[ref] = (key, meta)
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.get_running_loop().create_task(
@@ -121,7 +126,8 @@ class Tracker:
         refs.pop(ref, None)
         if not refs:
             self.local.pop(group, None)
-        untracked = await self.store.untrack(group, ref, _grace(), _keep())
+        async with self.gate:
+            untracked = await self.store.untrack(group, ref, _grace(), _keep())
         if untracked is None:
             return
         if untracked.status == UPDATE:
@@ -151,7 +157,8 @@ class Tracker:
 
     async def sweep(self, group: str) -> None:
         """Remove the group's expired entries and claim its leaves that are due, then push them."""
-        swept = await self.store.sweep(group)
+        async with self.gate:
+            swept = await self.store.sweep(group)
         leaves = {key: _parse(metas) for key, metas in swept.leaves}
         await self.push(group, leaves=leaves, updates={key: _parse(m) for key, m in swept.updates})
         for key, metas in leaves.items():
@@ -186,7 +193,8 @@ class Tracker:
             await asyncio.sleep(refresh_seconds())
             for group, refs in list(self.local.items()):
                 try:
-                    missing = await self.store.refresh(group, list(refs), _ttl(), _keep())
+                    async with self.gate:
+                        missing = await self.store.refresh(group, list(refs), _ttl(), _keep())
                     for ref in missing:  # swept while this process was stalled: track again
                         if ref in refs:
                             await self.track(group, ref, *refs[ref])
@@ -258,7 +266,9 @@ class SocketTracking:
         self.tracked[group], self._pending[group] = key, []
         try:
             await tracker.track(group, self.consumer.channel_name, key, text, self.consumer.channel_name)
-            state = {k: _parse(m) for k, m in (await tracker.store.state(group)).items()}
+            async with tracker.gate:
+                found = await tracker.store.state(group)
+            state = {k: _parse(m) for k, m in found.items()}
         except BaseException:
             self.tracked.pop(group, None)
             raise
