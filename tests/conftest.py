@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -48,3 +49,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true: {report.longrepr}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _worker_threads_keep_their_connections(django_db_blocker: Any) -> Iterator[None]:
+    """The bridge's worker threads live for the whole run and check their database connection
+    before each sync call (``close_old_connections``). A thread that used the in-memory test
+    database in one test still holds that connection in the next, where pytest-django's guard
+    would refuse even the check. Tests that need tables still ask for ``django_db``."""
+    with django_db_blocker.unblock():
+        yield
