@@ -67,7 +67,8 @@ def bench_size(layer: str, sockets: int, joins: int) -> dict[str, Any]:
                 redis_before = int(client.info("memory")["used_memory"])
                 before = _commands(client)
                 tracked = _ask(load, "track")
-                time.sleep(1)
+                print(f"presence {layer} {sockets} sockets tracked in {tracked['seconds']:.2f} s", flush=True)
+                time.sleep(5)  # the storm's last diffs and states are out
                 commands = _delta(before, _commands(client))
                 rss_after = _rss_kib(a) + _rss_kib(b)
                 redis_after = int(client.info("memory")["used_memory"])

@@ -51,6 +51,7 @@ async def _open(port: int, key: str) -> ClientConnection:
         f"ws://127.0.0.1:{port}{PATH}?key={key}",
         origin=Origin(f"http://127.0.0.1:{port}"),
         max_queue=None,
+        open_timeout=None,  # a worker still busy with a storm answers late, not never
     )
     await asyncio.wait_for(ws.recv(), 60)  # the opening positions push
     return ws

@@ -126,6 +126,9 @@ class Tracker:
         refs.pop(ref, None)
         if not refs:
             self.local.pop(group, None)
+        if not self.local and self._refreshing is not None:
+            self._refreshing.cancel()  # nothing left to refresh: no task outlives this loop's sockets
+            self._refreshing = None
         async with self.gate:
             untracked = await self.store.untrack(group, ref, _grace(), _keep())
         if untracked is None:
