@@ -18,31 +18,31 @@ from channels.consumer import get_handler_name
 from channels.exceptions import AcceptConnection, DenyConnection, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
-from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from . import control, encoding, protocol
+from . import answers, control, encoding, protocol
 from .actions import Registry, collect_actions
 from .bridge import SocketThreads
 from .conf import get_setting
 from .exceptions import FrameError, ProtocolError
-from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, StreamFrame, parse_frame
+from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, parse_frame
 from .groups import POSITION_MESSAGE_TYPE, PUSH_MESSAGE_TYPE
-from .invocation import Invocation, ReplyContext, answer
+from .inbox import Inbox
+from .invocation import Invocation, ReplyContext
 from .layerlink import LayerLink
 from .membership import Membership, server_groups
 from .origin import origin_allowed
 from .outbox import Outbox
-from .protocol import CloseCode, ConnectionState, FrameType, Status
+from .protocol import CloseCode, ConnectionState, Status
 from .recovery import SocketRecovery
 from .request import build_request
 from .running import Running
-from .streams import read_stream
 from .tracking import PRESENCE_MESSAGE_TYPE, SocketTracking
 from .types import Receive, Scope, Send
 
 logger = logging.getLogger("hyperchannels")
+
 
 class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """Serve ``@action`` methods to one browser socket (docs/actions.md, docs/protocol.md).
@@ -74,9 +74,9 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._running = Running(self._hand_over_reading)
+        self.running = Running(self._hand_over_reading)
+        """This socket's running invocations (and subscribe/resume frames), by id."""
         self._opened = asyncio.Event()
-        self._inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.threads = SocketThreads(int(get_setting("SYNC_THREADS_PER_SOCKET")))
         """This socket's share of the worker threads for sync user code."""
 
@@ -110,18 +110,10 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return []
 
     def relay_deliver(self, message: dict[str, Any]) -> None:
-        """Take a message of one of this socket's groups, from the process's relay of that group.
-
-        It never waits: the message joins this socket's own inbox, so a socket that is slow to
-        take it (or a handler that awaits) delays no other member of the group; one whose
-        unsent frames pass ``MAX_BUFFERED_BYTES`` is closed with 4408 (``outbox``).
-        """
+        """Take a message of one of this socket's groups from the process's relay; never waits
+        (``inbox``): a slow socket delays no other member of the group."""
         if self.state is ConnectionState.CONNECTING or self.state is ConnectionState.OPEN:
-            self._enqueue(message)
-
-    def _enqueue(self, message: dict[str, Any]) -> None:
-        self._outbox.hold(control.inbox_bytes(message))
-        self._inbox.put_nowait(message)
+            self.inbox.put(message)
 
     # Channels plumbing --------------------------------------------------------------------
 
@@ -133,24 +125,25 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.base_send = send
         self._client_receive = receive
         self._outbox = Outbox(send, int(get_setting("MAX_BUFFERED_BYTES")), self._too_slow)
+        self.inbox = Inbox(self._outbox, self._route, type(self).__qualname__)
         self._bucket = control.new_bucket()
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
         self.membership = Membership(self, self.channel_layer)
         self.recovery = SocketRecovery(
             self.channel_layer,
-            self._send_text,
+            self.send_frame,
             self._run_resync,
             ReplyContext("resync", None, None, self._render_block_off_loop),
         )
-        self.tracking = SocketTracking(self, self._send_text)
+        self.tracking = SocketTracking(self, self.send_frame)
         loops: list[asyncio.Task[None]] = []
         if self.channel_layer is not None:
             self.channel_name = await self.channel_layer.new_channel()
             link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
             self.channel_receive = link.receive
             loops.append(asyncio.create_task(self._receive_layer(link.receive)))
-            loops.append(asyncio.create_task(self._dispatch_inbox()))
+            loops.append(asyncio.create_task(self.inbox.run(self._opened)))
         self._reader = asyncio.create_task(self._read_client())
         try:
             await self._ended
@@ -158,7 +151,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             for task in [self._reader, *loops]:
                 task.cancel()
             await asyncio.gather(self._reader, *loops, return_exceptions=True)
-            self._running.detach()
+            self.running.detach()
 
     async def _read_client(self) -> None:
         """Dispatch client messages in order, until an invocation takes this task over.
@@ -192,33 +185,21 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def _receive_layer(self, receive: Receive) -> None:
         """Messages sent to this socket's own channel join its inbox."""
         while True:
-            self._enqueue(await receive())
+            self.inbox.put(await receive())
 
-    async def _dispatch_inbox(self) -> None:
-        """Layer and group messages in order, once the socket is open (nothing may be sent
-        before that); a handler that awaits delays only this socket."""
-        await self._opened.wait()
-        while True:
-            message = await self._inbox.get()
-            self._outbox.release(control.inbox_bytes(message))
-            try:
-                kind = message.get("type")
-                if kind == PUSH_MESSAGE_TYPE:
-                    if message.get("group") not in self.membership.groups and "group" in message:
-                        continue  # revoked or unsubscribed while this push waited
-                    await self.recovery.push(message, message.get("exclude") == self.channel_name)
-                elif kind == POSITION_MESSAGE_TYPE:
-                    await self.recovery.position_message(message)
-                elif kind == PRESENCE_MESSAGE_TYPE:
-                    await self.tracking.deliver(message)
-                else:
-                    await self.dispatch(message)
-            except Exception:
-                logger.exception(
-                    "%s could not handle a layer message of type %r",
-                    type(self).__qualname__,
-                    message.get("type"),
-                )
+    async def _route(self, message: dict[str, Any]) -> None:
+        """One layer message: a push, a group's position, presence, or a handler's (Channels)."""
+        kind = message.get("type")
+        if kind == PUSH_MESSAGE_TYPE:
+            if "group" in message and message["group"] not in self.membership.groups:
+                return  # revoked or unsubscribed while this push waited
+            await self.recovery.push(message, message.get("exclude") == self.channel_name)
+        elif kind == POSITION_MESSAGE_TYPE:
+            await self.recovery.position_message(message)
+        elif kind == PRESENCE_MESSAGE_TYPE:
+            await self.tracking.deliver(message)
+        else:
+            await self.dispatch(message)
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         """Join the groups the server chose (``groups``, ``get_groups()``, the user's group),
@@ -272,7 +253,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         self.state = ConnectionState.CLOSING
-        self._running.detach()
+        self.running.detach()
         self.tracking.close()
         await self.membership.leave_all()
         try:
@@ -327,13 +308,13 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             if isinstance(frame, ActionFrame):
                 await self._start_action(frame)
             elif isinstance(frame, CancelFrame):
-                self._running.cancel(frame.id)
+                self.running.cancel(frame.id)
             elif isinstance(frame, PingFrame):
-                await self._send_text(encoding.encode_end(frame.id))
+                await self.send_frame(encoding.encode_end(frame.id))
             elif isinstance(frame, ResumeFrame):
-                await self._resume(frame)
+                await answers.resume(self, frame)
             else:
-                await self._stream_frame(frame)
+                await answers.stream_frame(self, frame)
         except FrameError as exc:
             await self._send_error(exc.status, exc.message, exc.id)
             await asyncio.sleep(0)  # a flood of refused frames never holds the loop from other sockets
@@ -347,7 +328,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return  # closed by the server (signed out...): nothing more runs
         spec = self.hyper_actions.specs.get(frame.name)
         control.admit_action(self._bucket, spec, self.scope.get("user"), frame.id)
-        self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
+        self.running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
         method = self.get_action(frame.name)
         if method is None or spec is None:
             raise FrameError(Status.NOT_FOUND, "Unknown action", frame.id)
@@ -358,48 +339,22 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             raise FrameError(exc.status, exc.message, frame.id) from None
         context = ReplyContext(frame.name, frame.target, frame.block, self._render_block_off_loop)
         invocation = Invocation(
-            frame.id, context, method, binder, kwargs, self.request, self.threads, self._send_text,
+            frame.id, context, method, binder, kwargs, self.request, self.threads, self.send_frame,
             type(self).__qualname__,
         )
         if spec.permissions:
             user = self.scope.get("user")
             work = control.run_permitted(spec, user, self.threads, frame.id, self._send_error, invocation.run)
-            await self._running.run(frame.id, work)
+            await self.running.run(frame.id, work)
         else:
-            await self._running.run(frame.id, invocation.run())
+            await self.running.run(frame.id, invocation.run())
 
     def _hand_over_reading(self, invocation_task: asyncio.Task[Any]) -> None:
         if self._reader is invocation_task:
             self._reader = asyncio.create_task(self._read_client())
 
-    async def _stream_frame(self, frame: StreamFrame) -> None:
-        try:
-            token = read_stream(frame.stream)
-        except signing.BadSignature:
-            raise FrameError(Status.FORBIDDEN, "Invalid stream token", frame.id) from None
-        if self.channel_layer is None:
-            logger.error("%s got a stream frame but no channel layer is set", type(self).__qualname__)
-            raise FrameError(Status.SERVER_ERROR, protocol.message("server_error"), frame.id)
-        if frame.type is FrameType.UNSUBSCRIBE:
-            await self.membership.unsubscribe(token.group)
-            await self._send_text(encoding.encode_end(frame.id))
-            return
-        control.check_token_user(token, self.scope.get("user"), frame.id)
-        self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
-        since = frame.since or token.position
-
-        async def work() -> dict[str, Any]:
-            await self.membership.subscribe(token.group)
-            return await self.recovery.subscribed(frame.id, token.group, since)
-
-        await self._running.run(frame.id, answer(frame.id, work(), self._send_text, type(self).__qualname__))
-
-    async def _resume(self, frame: ResumeFrame) -> None:
-        self._running.admit(frame.id, int(get_setting("MAX_CONCURRENT_ACTIONS")))
-        work = self.recovery.resume(frame.id, frame.positions, self.membership.groups)
-        await self._running.run(frame.id, answer(frame.id, work, self._send_text, type(self).__qualname__))
-
-    async def _send_text(self, text: str) -> None:
+    async def send_frame(self, text: str) -> None:
+        """Send one encoded server frame (``encoding``), unless the socket is no longer open."""
         if self.state is not ConnectionState.OPEN:
             return
         if self._plain_send:
@@ -408,7 +363,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.send(text_data=text)
 
     async def _send_error(self, status: int, message: str, invocation_id: str | None) -> None:
-        await self._send_text(encoding.encode_error(status, message, invocation_id))
+        await self.send_frame(encoding.encode_error(status, message, invocation_id))
 
     # Closing and revoking (docs/security.md) ---------------------------------------------
 
@@ -423,16 +378,15 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         if control.revokes_me(message, self.scope.get("user")):
             await self.membership.revoke(group)
-            await self._send_text(control.revoked_frame(group))
+            await self.send_frame(control.revoked_frame(group))
 
     async def _close_now(self, code: int) -> None:
         """Close at once: running invocations cancelled, queued frames dropped."""
         if self.state is not ConnectionState.OPEN:
             return
-        self._running.detach()
+        self.running.detach()
         self._outbox.discard()
-        while not self._inbox.empty():
-            self._inbox.get_nowait()
+        self.inbox.clear()
         await self.close(code)
 
     def _too_slow(self) -> None:
