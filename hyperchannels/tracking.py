@@ -24,7 +24,7 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import get_setting
-from .encoding import encode_frame
+from .encoding import FrameTooLarge, encode_frame
 from .groups import check_group, layer_group
 from .presence_batches import Batcher
 from .presence_stores import BACK, JOIN, LEAVING, UPDATE, Metas, Store, store_for
@@ -223,11 +223,26 @@ def tracker_for(layer: Any) -> Tracker:
     return tracker
 
 
-def _apply(state: dict[str, list[Any]], diff: dict[str, Any]) -> None:
-    for key, metas in {**diff.get("joins", {}), **diff.get("updates", {})}.items():
-        state[key] = metas
-    for key in diff.get("leaves", {}):
-        state.pop(key, None)
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def state_frame(group: str, found: dict[str, Metas], pending: list[dict[str, Any]]) -> str:
+    """The ``presence_state`` push from the stored metas (already strict JSON text, so joined
+    as they are: no parse and encode of every meta for every socket that tracks), with the
+    changes pushed while they were being read applied on top."""
+    state = dict(found)
+    for diff in pending:
+        for key, metas in {**diff.get("joins", {}), **diff.get("updates", {})}.items():
+            state[key] = [_json(meta) for meta in metas]
+        for key in diff.get("leaves", {}):
+            state.pop(key, None)
+    body = ",".join(f"{_json(key)}:[{','.join(metas)}]" for key, metas in state.items())
+    text = f'{{"event":"{EventName.PRESENCE_STATE}","data":{{"group":{_json(group)},"state":{{{body}}}}}}}'
+    limit = int(get_setting("MAX_SERVER_FRAME_BYTES"))
+    if len(text) > limit // 4 and len(text.encode("utf-8")) > limit:
+        raise FrameTooLarge(EventName.PRESENCE_STATE, len(text.encode("utf-8")), limit)
+    return text
 
 
 class SocketTracking:
@@ -271,15 +286,12 @@ class SocketTracking:
             await tracker.track(group, self.consumer.channel_name, key, text, self.consumer.channel_name)
             async with tracker.gate:
                 found = await tracker.store.state(group)
-            state = {k: _parse(m) for k, m in found.items()}
         except BaseException:
             self.tracked.pop(group, None)
             raise
         finally:
             pending = self._pending.pop(group, [])
-        for diff in pending:  # changes pushed while the state was being read
-            _apply(state, diff)
-        await self.send(encode_frame(EventName.PRESENCE_STATE, {"group": group, "state": state}))
+        await self.send(state_frame(group, found, pending))
 
     async def update(self, group: str, meta: Any) -> None:
         if group not in self.tracked:

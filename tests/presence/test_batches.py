@@ -47,3 +47,24 @@ async def test_the_last_change_of_a_key_wins_within_a_window() -> None:
         "group": "g", "joins": {"a": [{"v": 2}]}, "leaves": {"b": [{}]}, "updates": {"c": [{"v": 3}]}
     }
     assert origin == "s1"  # one socket made every change: its own state covers them
+
+
+def test_the_state_frame_joins_stored_metas_and_applies_what_was_pushed_meanwhile() -> None:
+    import json
+
+    from hyperchannels.tracking import state_frame
+
+    found = {"ann": ['{"name":"Ann"}', '{"name":"Ann","tab":"é"}'], "bob": ['{"name":"Bob"}'], "7": ["{}"]}
+    pending = [{"joins": {"cy": [{"name": "Cy"}]}, "leaves": {"bob": []}, "updates": {"7": [{"n": 1.5}]}}]
+    frame = json.loads(state_frame("board \u2603", found, pending))
+    assert frame == {
+        "event": "presence_state",
+        "data": {
+            "group": "board \u2603",
+            "state": {
+                "ann": [{"name": "Ann"}, {"name": "Ann", "tab": "é"}],
+                "7": [{"n": 1.5}],
+                "cy": [{"name": "Cy"}],
+            },
+        },
+    }
