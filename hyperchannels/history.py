@@ -16,6 +16,7 @@ what it missed.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -27,6 +28,9 @@ from typing import Any, NamedTuple, Protocol
 
 from .conf import get_setting
 from .groups import layer_group
+
+IN_FLIGHT = 16
+"""History round trips one process (one event loop) makes at once."""
 
 
 class Position(NamedTuple):
@@ -220,6 +224,7 @@ class RedisHistory:
             self.prefix = layer.prefix
             self.hosts = layer.hosts
         self._sync_clients: dict[int, Any] = {}
+        self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
         self._sync_lock = threading.Lock()
 
     def _keys(self, group: str) -> tuple[list[str], int]:
@@ -236,7 +241,20 @@ class RedisHistory:
         return shard._redis
 
     async def _eval(self, script: str, keys: list[str], index: int, *args: Any) -> Any:
-        return await self._connection(index).eval(script, len(keys), *keys, *args)
+        async with self._gate():
+            return await self._connection(index).eval(script, len(keys), *keys, *args)
+
+    def _gate(self) -> asyncio.Semaphore:
+        """At most ``IN_FLIGHT`` history round trips at once on this loop: a storm of sockets
+        opening together (a deploy) must not take every connection of the layer's Redis pool
+        (redis-py raises ``MaxConnectionsError`` past it) from its relays and broadcasts."""
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            for stale in [other for other in self._gates if other.is_closed()]:
+                del self._gates[stale]
+            gate = self._gates[loop] = asyncio.Semaphore(IN_FLIGHT)
+        return gate
 
     async def append(self, group: str, prefixes: list[str]) -> tuple[Position, list[str]]:
         keys, index = self._keys(group)
