@@ -65,9 +65,11 @@ def _go(process: subprocess.Popen[str]) -> None:
 
 
 def _finish(process: subprocess.Popen[str]) -> None:
-    assert process.stdin is not None
+    """Close its stdin (its cue to stop), wait for it, and close its stdout."""
+    assert process.stdin is not None and process.stdout is not None
     process.stdin.close()
     process.wait(60)
+    process.stdout.close()
 
 
 @contextmanager
