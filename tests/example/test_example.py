@@ -44,6 +44,7 @@ def test_two_browsers_on_one_board_see_each_others_changes(
 ) -> None:
     first, second = browser.new_context(), browser.new_context()
     try:
+        sign_in(second, example, "bob").close()  # deleting needs a signed-in user
         a, b = open_page(first, example, board), open_page(second, example, board)
         for page in (a, b):
             page.wait_for_function("document.querySelector('#present').textContent === '2'")
@@ -68,7 +69,12 @@ def test_two_browsers_on_one_board_see_each_others_changes(
         a.set_viewport_size({"width": 900, "height": 560})
         a.screenshot(path=str(screenshot))
         assert screenshot.stat().st_size > 5000
-        # Delete on B shows on A.
+        # Delete: refused to anonymous A (401, nothing changes), done by signed-in B, shown on A.
+        refused = a.evaluate(
+            """() => window.hyper.action("delete", {card: Number(document.querySelector('#cards li')
+                .id.replace('card-', ''))}).then(() => 0, (error) => error.status)"""
+        )
+        assert refused == 401
         b.click("#cards li:first-child [aria-label='Delete']")
         wait_cards(["Write the README"], a, b)
         # Presence follows a browser leaving.
