@@ -3,6 +3,7 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, re_path
+from django.views.generic import TemplateView
 from django.views.static import serve
 
 from .dom import urlpatterns as dom_urlpatterns
@@ -30,6 +31,7 @@ urlpatterns = [
     path("assets/loaded.js", loaded_js),
     path("", page),
     path("calls/", calls),
+    path("heartbeat/", TemplateView.as_view(template_name="browser/heartbeat.html")),
     re_path(r"^(?P<rest>pushed|landed)/$", page),
 ]
 urlpatterns += dom_urlpatterns
