@@ -78,6 +78,8 @@ def bench_size(layer: str, sockets: int, joins: int) -> dict[str, Any]:
                 assert load.stdin is not None
                 load.stdin.close()
                 load.wait(60)
+                if load.stdout is not None:
+                    load.stdout.close()
     return {
         "sockets": sockets,
         "track_all_seconds": round(tracked["seconds"], 3),
