@@ -14,13 +14,16 @@ import platform
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from tests.servers import DaphneProcess
 
 from . import presence, recovery, report
+from .recovery import _env as bench_env
+from .recovery import _go as go
+from .recovery import _line as read_line
+from .recovery import _spawn as spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "bench.project.asgi:application"
@@ -158,29 +161,7 @@ def bench_memory(conns: int) -> dict[str, Any]:
 
 
 def _spawn(mode: str, env: dict[str, str], **args: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bench.load", mode, json.dumps(args)],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _line(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        raise RuntimeError(f"bench.load exited early with {process.wait()}")
-    result: dict[str, Any] = json.loads(line)
-    return result
-
-
-def _go(process: subprocess.Popen[str]) -> None:
-    assert process.stdin is not None
-    process.stdin.write("go\n")
-    process.stdin.flush()
+    return spawn("bench.load", env, mode, json.dumps(args))
 
 
 def fanout_once(ports: list[int], env: dict[str, str], kind: str, sockets: int, messages: int) -> float:
@@ -189,12 +170,12 @@ def fanout_once(ports: list[int], env: dict[str, str], kind: str, sockets: int, 
         _spawn("send", env, kind=kind, messages=messages) as sender,
         _spawn("fanout", env, ports=ports, kind=kind, sockets=sockets, messages=messages) as loader,
     ):
-        _line(sender)
-        _line(loader)
-        _go(sender)
-        started = _line(sender)["started"]
-        _go(loader)
-        finished = _line(loader)["finished"]
+        read_line(sender)
+        read_line(loader)
+        go(sender)
+        started = read_line(sender)["started"]
+        go(loader)
+        finished = read_line(loader)["finished"]
         for process in (sender, loader):
             assert process.stdin is not None
             process.stdin.close()
@@ -214,18 +195,7 @@ def bench_fanout(layers: list[str], sizes: list[int], messages: int, redis_url: 
     bare ``group_send``; small sizes repeat (interleaved) and keep the median."""
     results: dict[str, Any] = {}
     for layer in layers:
-        envs = {
-            history: {
-                **os.environ,
-                "PYTHONPATH": str(ROOT),
-                "BENCH_LAYER": layer,
-                "REDIS_URL": redis_url,
-                "DJANGO_SETTINGS_MODULE": SETTINGS,
-                "BENCH_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
-                "BENCH_HISTORY_SIZE": str(history),
-            }
-            for history in (100, 0)
-        }
+        envs = {history: bench_env(layer, redis_url, history) for history in (100, 0)}
         rows = []
         with (
             DaphneProcess(APP, SETTINGS, env=envs[100]) as a,

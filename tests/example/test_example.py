@@ -90,6 +90,7 @@ def test_invalid_input_shows_an_inline_error_and_writes_nothing(
 ) -> None:
     context = browser.new_context()
     try:
+        sign_in(context, example, "ann").close()  # deleting needs a signed-in user
         page = open_page(context, example, board)
         page.click("#add-form button")
         page.wait_for_function("document.querySelector('#form-error').textContent.includes('needs a title')")
