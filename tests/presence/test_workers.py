@@ -144,7 +144,12 @@ async def test_updates_and_signals_across_two_workers(cluster: Cluster) -> None:
     await asyncio.sleep(GRACE + 1.5)
     leaves = [push["data"]["leaves"] for push in await presence_within(bob, 0.5)]
     assert ["ann" in each for each in leaves].count(True) == 1, leaves
-    fired = [(f["signal"], f["group"], f["key"]) for f in cluster.fired()]
+    deadline = asyncio.get_running_loop().time() + 15  # a loaded machine: the leaves may lag
+    while True:
+        fired = [(f["signal"], f["group"], f["key"]) for f in cluster.fired()]
+        if len([f for f in fired if f[0] == "left"]) >= 3 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
     assert fired.count(("joined", group, "ann")) == 1, fired
     assert fired.count(("left", group, "ann")) == 1, fired
     assert fired.count(("joined", group, "bob")) == 1, fired
