@@ -75,6 +75,12 @@ def _send(group: str, message: dict[str, Any], alias: str, on_commit: bool | Non
         async_to_sync(_send_now)(group, message, alias)
 
 
+def _close_message(group: str, code: int) -> dict[str, Any]:
+    """The layer message that closes ``group``'s sockets; ``ValueError`` for a bad group or code."""
+    check_group(group)
+    return {"type": CLOSE_MESSAGE_TYPE, "code": int(_check_code(code))}
+
+
 def _what(group: str, message: dict[str, Any]) -> str:
     return f"{'Closing' if message['type'] == CLOSE_MESSAGE_TYPE else 'Revoking'} group {group!r}"
 
@@ -93,9 +99,7 @@ async def aclose_group(
     reconnect. Raises ``ValueError`` for a bad group or code, ``BroadcastError`` when the
     layer fails or does not answer within ``BROADCAST_TIMEOUT``.
     """
-    check_group(group)
-    message = {"type": CLOSE_MESSAGE_TYPE, "code": int(_check_code(code))}
-    await _asend(group, message, alias, on_commit, using)
+    await _asend(group, _close_message(group, code), alias, on_commit, using)
 
 
 def close_group(
@@ -107,9 +111,7 @@ def close_group(
     using: str = DEFAULT_DB_ALIAS,
 ) -> None:
     """``aclose_group`` for sync code (views, signal handlers, commands)."""
-    check_group(group)
-    message = {"type": CLOSE_MESSAGE_TYPE, "code": int(_check_code(code))}
-    _send(group, message, alias, on_commit, using)
+    _send(group, _close_message(group, code), alias, on_commit, using)
 
 
 async def aclose_user_sockets(
