@@ -54,8 +54,7 @@ async def test_2_ends_with_the_socket_open():
     assert await comm.receive_push() == ("toast", {"value": "two"})
 
 
-@pytest.mark.xfail(strict=True, reason="fails on purpose with sockets open")
-async def test_3_fails_with_sockets_open():
+async def test_3_fails_with_sockets_open():  # fails on purpose, with sockets open
     first, second = await open_socket(), await open_socket()
     await second.send_action("ping")
     assert first is second
@@ -104,8 +103,9 @@ def test_loops_of_tests_that_end_with_sockets_open_shut_down(
     except subprocess.TimeoutExpired as exc:
         output = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout
         pytest.fail(f"the inner tests hung (an event loop never finished shutting down):\n{output}")
-    assert "3 passed, 1 xfailed" in result.stdout, result.stdout + result.stderr
-    assert result.returncode == 0
+    assert "1 failed, 3 passed" in result.stdout, result.stdout + result.stderr
+    assert "::test_3_fails_with_sockets_open - " in result.stdout, result.stdout
+    assert result.returncode == 1
 
 
 @pytest.mark.parametrize("layer", ["core", "pubsub", "memory"], indirect=True)
