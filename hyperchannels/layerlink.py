@@ -9,6 +9,11 @@ An outage is logged once per process, layer and component (``"group relays"``, `
 channels"``), not once per socket: a process with a thousand sockets logs one warning, and
 one line when the layer is back. "Back" means a call really reached the layer (a group was
 joined, a probe answered, a message arrived), never that a retry merely had nothing to do.
+
+After a restart the sockets find out one by one: the first link that reaches the layer says
+"back" while other links still hold connections from before, which fail on their next read.
+A fault within ``SETTLE_SECONDS`` of a recovery is that same outage's tail: it is logged at
+DEBUG, and only if it lasts past that window does it become a new warning.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import weakref
+from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,15 +34,50 @@ RETRY_MAX_SECONDS = 5.0
 PROBE_GROUP = "hyperchannels.probe"
 """A group no channel is in: leaving it is a harmless round trip that proves the layer answers."""
 
-_failed: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+SETTLE_SECONDS = RETRY_MAX_SECONDS
+"""After a recovery, how long a new fault of the same component counts as the old outage's tail."""
+
+clock = time.monotonic
+
+
+@dataclass
+class _Health:
+    """What one layer's components last reported: faulted (loudly or quietly) and recovered when."""
+
+    faults: dict[str, float] = field(default_factory=dict)
+    """component -> when its fault began; present while it is failed."""
+    quiet: set[str] = field(default_factory=set)
+    """Failed components whose fault is not (yet) logged as a warning: an outage's tail."""
+    recovered: dict[str, float] = field(default_factory=dict)
+    """component -> when it last came back."""
+
+
+_health: weakref.WeakKeyDictionary[Any, _Health] = weakref.WeakKeyDictionary()
 
 
 def report_failure(layer: Any, component: str, exc: BaseException) -> None:
-    """Log a fault of ``component`` on ``layer`` once, until it is reported back."""
-    failed = _failed.setdefault(layer, set())
-    if component in failed:
+    """Log a fault of ``component`` on ``layer`` once, until it is reported back.
+
+    Called on every failed attempt of every link. A fault that starts within
+    ``SETTLE_SECONDS`` of the component's recovery is logged at DEBUG; if the component is
+    still failing once that window has passed, the warning is logged then.
+    """
+    health = _health.setdefault(layer, _Health())
+    now = clock()
+    if component in health.faults:
+        if component in health.quiet and now - health.recovered.get(component, now) >= SETTLE_SECONDS:
+            health.quiet.discard(component)
+            _warn(layer, component, exc)
         return
-    failed.add(component)
+    health.faults[component] = now
+    if now - health.recovered.get(component, -SETTLE_SECONDS) < SETTLE_SECONDS:
+        health.quiet.add(component)
+        logger.debug("Channel layer %s: %s failed again while settling (%r)", layer, component, exc)
+        return
+    _warn(layer, component, exc)
+
+
+def _warn(layer: Any, component: str, exc: BaseException) -> None:
     logger.warning(
         "Channel layer %s failed for %s (%s: %s); sockets stay open, retrying every %g s doubling to %g s",
         layer,
@@ -48,11 +90,16 @@ def report_failure(layer: Any, component: str, exc: BaseException) -> None:
 
 
 def report_recovery(layer: Any, component: str) -> None:
-    """Log that ``component`` reached ``layer`` again, once, if its fault was reported."""
-    failed = _failed.get(layer)
-    if failed is None or component not in failed:
+    """Log that ``component`` reached ``layer`` again, once, if its fault was logged as a warning."""
+    health = _health.get(layer)
+    if health is None or component not in health.faults:
         return
-    failed.discard(component)
+    del health.faults[component]
+    health.recovered[component] = clock()
+    if component in health.quiet:
+        health.quiet.discard(component)
+        logger.debug("Channel layer %s settled for %s", layer, component)
+        return
     logger.info("Channel layer %s is back for %s", layer, component)
 
 
@@ -66,10 +113,6 @@ def raise_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
-
-
-def is_failed(layer: Any, component: str) -> bool:
-    return component in _failed.get(layer, ())
 
 
 class Backoff:

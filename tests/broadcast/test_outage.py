@@ -18,6 +18,7 @@ import pytest
 from django.test import override_settings
 
 from hyperchannels import Toast, abroadcast
+from hyperchannels import layerlink
 from hyperchannels.layerlink import RETRY_MAX_SECONDS, RETRY_MIN_SECONDS, Backoff
 from hyperchannels.redis_layer import redis_channel_layer
 from hyperchannels.testing import ActionCommunicator
@@ -82,3 +83,54 @@ async def test_an_outage_logs_once_per_component_and_backs_off(
         assert len(delays) <= 5, delays
         gaps = [later - earlier for (earlier, _), (later, _) in zip(series, series[1:], strict=False)]
         assert all(gap >= 0.8 * delay for gap, (_, delay) in zip(gaps, series, strict=False)), (gaps, delays)
+
+
+class _Layer:
+    """A stand-in key for the per-layer log state (the layer object is only a weak key there)."""
+
+    def __str__(self) -> str:
+        return "the layer"
+
+
+def test_a_fault_right_after_a_recovery_is_the_same_outage(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in CI: after Redis came back one socket said "back", then another socket's
+    connection from before the restart failed on its next read, and a second warning was
+    logged for one outage. A fault within SETTLE_SECONDS of a recovery is the outage's tail."""
+    now = [1000.0]
+    monkeypatch.setattr(layerlink, "clock", lambda: now[0])
+    layer, error = _Layer(), ConnectionError("Connection closed by server.")
+
+    def logged() -> list[tuple[int, str]]:
+        return [(r.levelno, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+
+    with caplog.at_level(logging.INFO, logger="hyperchannels"):
+        layerlink.report_failure(layer, "socket channels", error)
+        layerlink.report_failure(layer, "socket channels", error)  # another socket: same outage
+        now[0] += 5
+        layerlink.report_recovery(layer, "socket channels")
+        assert [level for level, _ in logged()] == [logging.WARNING, logging.INFO]
+
+        now[0] += 0.2  # a stale connection fails on its next read, and its retry succeeds
+        layerlink.report_failure(layer, "socket channels", error)
+        now[0] += 0.5
+        layerlink.report_recovery(layer, "socket channels")
+        assert len(logged()) == 2, logged()
+
+        now[0] += 0.1  # a real second outage that starts while settling is warned about once it lasts
+        layerlink.report_failure(layer, "socket channels", error)
+        now[0] += 1.0
+        layerlink.report_failure(layer, "socket channels", error)
+        assert len(logged()) == 2, logged()
+        now[0] += layerlink.SETTLE_SECONDS
+        layerlink.report_failure(layer, "socket channels", error)
+        layerlink.report_failure(layer, "socket channels", error)
+        assert [level for level, _ in logged()] == [logging.WARNING, logging.INFO, logging.WARNING]
+        layerlink.report_recovery(layer, "socket channels")
+        assert logged()[-1] == (logging.INFO, "Channel layer the layer is back for socket channels")
+
+        now[0] += layerlink.SETTLE_SECONDS  # long after: a new fault is a new warning at once
+        layerlink.report_failure(layer, "group relays", error)
+        layerlink.report_failure(layer, "socket channels", error)
+        assert [level for level, _ in logged()[-2:]] == [logging.WARNING, logging.WARNING]
