@@ -1,4 +1,8 @@
-"""Real ``daphne`` processes on loopback for tests that need a server out of process."""
+"""Real ASGI server processes (daphne or uvicorn) on loopback, for tests that need one out of process.
+
+``SERVERS`` names every server the suite runs its real-server tests on; ``ServerProcess``
+starts one of them. ``HYPER_TEST_SERVERS`` (comma-separated) narrows the list for a local run.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +35,36 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing listened on {host}:{port} within {timeout} s")
 
 
-class DaphneProcess:
-    """One ``daphne`` serving ``application`` (``module:attr``) on a loopback port.
+ALL_SERVERS = ("daphne", "uvicorn")
+"""``daphne``; ``uvicorn`` with its ``websockets`` implementation (``uvicorn[standard]``)."""
+SERVERS = tuple(
+    name for name in os.environ.get("HYPER_TEST_SERVERS", ",".join(ALL_SERVERS)).split(",") if name
+)
 
-    ``settings`` is the ``DJANGO_SETTINGS_MODULE`` it runs with; ``env`` adds variables and
-    ``args`` daphne options (e.g. ``["--websocket-max-message-size", "2097152"]``).
+
+def server_command(server: str, application: str, port: int, args: Sequence[str] = ()) -> list[str]:
+    """The command line that serves ``application`` on ``127.0.0.1:port`` with ``server``.
+
+    ``server`` is ``daphne``, ``uvicorn`` (its ``websockets`` implementation) or
+    ``uvicorn-wsproto``. ``args`` are that server's own options.
+    """
+    if server == "daphne":
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, application]
+    if server in ("uvicorn", "uvicorn-wsproto"):
+        ws = "wsproto" if server == "uvicorn-wsproto" else "websockets"
+        return [
+            sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+            "--ws", ws, "--lifespan", "off", "--no-access-log", *args, application,
+        ]  # fmt: skip
+    raise ValueError(f"unknown server {server!r}: expected daphne, uvicorn or uvicorn-wsproto")
+
+
+class ServerProcess:
+    """One ASGI server process serving ``application`` (``module:attr``) on a loopback port.
+
+    ``server`` is ``daphne``, ``uvicorn`` or ``uvicorn-wsproto``; ``settings`` is the
+    ``DJANGO_SETTINGS_MODULE`` it runs with; ``env`` adds variables and ``args`` the server's
+    own options (e.g. daphne's ``["--websocket-max-message-size", "2097152"]``).
     Use as a context manager, or call ``start``/``stop``; ``restart`` keeps the port.
     """
 
@@ -46,14 +75,17 @@ class DaphneProcess:
         env: Mapping[str, str] | None = None,
         port: int | None = None,
         args: Sequence[str] = (),
+        server: str = "daphne",
     ) -> None:
         self.application = application
         self.settings = settings
         self.extra_env = dict(env or {})
         self.args = list(args)
+        self.server = server
+        server_command(server, application, 0)  # an unknown server fails here, not at start
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = ROOT / ".pytest_cache" / f"daphne-{self.port}.log"
+        self.log_path = ROOT / ".pytest_cache" / f"{server}-{self.port}.log"
         self.log_path.unlink(missing_ok=True)
 
     @property
@@ -64,23 +96,13 @@ class DaphneProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> DaphneProcess:
+    def start(self, timeout: float = 30.0) -> ServerProcess:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": self.settings, **self.extra_env}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                *self.args,
-                self.application,
-            ],
+            server_command(self.server, self.application, self.port, self.args),
             cwd=ROOT,
             env=env,
             stdout=log,
@@ -91,7 +113,7 @@ class DaphneProcess:
             wait_for_port(self.port, timeout)
         except TimeoutError:
             self.stop()
-            raise RuntimeError(f"daphne did not start; log:\n{self.log()}") from None
+            raise RuntimeError(f"{self.server} did not start; log:\n{self.log()}") from None
         return self
 
     def stop(self) -> None:
@@ -115,8 +137,22 @@ class DaphneProcess:
         except FileNotFoundError:
             return ""
 
-    def __enter__(self) -> DaphneProcess:
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class DaphneProcess(ServerProcess):
+    """A ``ServerProcess`` that is always daphne: for tests of daphne's own behaviour."""
+
+    def __init__(
+        self,
+        application: str = "tests.app.asgi:application",
+        settings: str = "tests.settings",
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        args: Sequence[str] = (),
+    ) -> None:
+        super().__init__(application, settings, env, port, args, server="daphne")
