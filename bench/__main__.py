@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.servers import DaphneProcess
 
-from . import presence, recovery, report
+from . import presence, recovery, report, scale, servers
 from .recovery import _env as bench_env
 from .recovery import _go as go
 from .recovery import _line as read_line
@@ -241,7 +241,17 @@ def _forget_keys(redis_url: str, prefix: str) -> None:
         client.close()
 
 
-SCENARIOS = ("roundtrip", "sync", "memory", "fanout", "recovery-cost", "resume", "presence")
+SCENARIOS = (
+    "roundtrip",
+    "sync",
+    "memory",
+    "fanout",
+    "recovery-cost",
+    "resume",
+    "presence",
+    "servers",
+    "scale",
+)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -254,6 +264,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=",".join(SCENARIOS),
         help=f"comma-separated scenarios to run (default all: {','.join(SCENARIOS)}); the others' "
         "figures are kept from bench/results.json",
+    )
+    parser.add_argument(
+        "--servers",
+        default=",".join(servers.installed_servers()),
+        help="comma-separated ASGI servers for the servers and scale scenarios (default: every one of "
+        f"{', '.join(servers.ALL_SERVERS)} that is installed)",
+    )
+    parser.add_argument("--scale-sockets", type=int, default=None, help="idle sockets (default 10000)")
+    parser.add_argument(
+        "--scale-clients", type=int, default=None, help="client processes holding them (default 1 per 2,500)"
     )
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
@@ -290,11 +310,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["resume"] = recovery.bench_resume(layers, 40 if args.quick else 5000, 50)
     if "presence" in only:
         results["presence"] = presence.bench_presence("pubsub", [20, 60] if args.quick else [100, 5000], 10)
+    names = [name for name in args.servers.split(",") if name]
+    if set(names) - set(servers.ALL_SERVERS):
+        parser.error(f"unknown servers {sorted(set(names) - set(servers.ALL_SERVERS))}")
+    if "servers" in only:
+        results["servers"] = servers.bench_servers(
+            names, conns_list, seconds, 1 if args.quick else 3, run_load
+        )
+    if "scale" in only:
+        sockets = args.scale_sockets or (60 if args.quick else 10_000)
+        clients = args.scale_clients or max(1, -(-sockets // 2500))
+        results["scale"] = scale.bench_scale(names, sockets, clients, run_load)
     results["bundle"] = report.bundle_size()
     if only != set(SCENARIOS):
         results = report.merged(results)
     results["ratios"] = report.ratios(results)
     print(report.table(results), flush=True)
+    print(report.sections(results), flush=True)
     if not args.no_write:
         report.write(results)
     return results

@@ -8,10 +8,16 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from . import report_servers
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+SECTIONS = {  # docs/performance.md's other generated sections: markers -> what fills them
+    "servers": report_servers.servers_table,
+    "scale": report_servers.scale_table,
+}
 
 
 def bundle_size() -> dict[str, Any]:
@@ -53,6 +59,7 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
             "hyper_vs_http_stock": hyper / stock if stock else None,
             "raw_floor_vs_http": raw / http if http and raw else None,
         }
+    out["server_ratios"] = report_servers.ratios(results)
     memory = results.get("memory", {})
     if "hyper" in memory and "bare" in memory and memory["bare"]["bytes_per_socket"] > 0:
         out["memory_hyper_vs_bare"] = memory["hyper"]["bytes_per_socket"] / memory["bare"]["bytes_per_socket"]
@@ -208,12 +215,24 @@ def _recovery_tables(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def sections(results: dict[str, Any]) -> str:
+    """The servers and scale tables, as printed at the end of a run."""
+    return "\n\n".join(render(results) for render in SECTIONS.values())
+
+
+def _fill(text: str, begin: str, end: str, body: str) -> str:
+    if begin not in text or end not in text:
+        return text
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
 def write(results: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
     if not DOC.exists():
         return
-    text = DOC.read_text()
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        DOC.write_text(f"{head}{BEGIN}\n{table(results)}\n{END}{tail}")
+    text = _fill(DOC.read_text(), BEGIN, END, table(results))
+    for name, render in SECTIONS.items():
+        text = _fill(text, f"<!-- bench:{name}:begin -->", f"<!-- bench:{name}:end -->", render(results))
+    DOC.write_text(text)

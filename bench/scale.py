@@ -59,7 +59,9 @@ def scale_once(
                 _spawn(
                     "bench.scale_load",
                     env,
-                    json.dumps({"port": process.port, "sockets": n, "parallel": parallel, "timeout": timeout}),
+                    json.dumps(
+                        {"port": process.port, "sockets": n, "parallel": parallel, "timeout": timeout}
+                    ),
                 )
                 for n in shares
                 if n

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import resource
-import struct
 import sys
 import time
 from typing import Any
@@ -68,7 +67,7 @@ class Client(asyncio.Protocol):
         try:
             await loop.create_connection(lambda: self, "127.0.0.1", self.port)
             await asyncio.wait_for(self.opened, 30)
-        except (OSError, asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, OSError, ConnectionError):
             if self.transport is not None:
                 self.transport.abort()
             self.attempt += 1
