@@ -88,6 +88,8 @@ def check_redis_socket_timeout(app_configs: Any = None, **kwargs: Any) -> list[C
 
 DAPHNE_DEFAULT_CAP = 1024 * 1024
 """daphne's default ``websocket_max_message_size`` and ``websocket_max_frame_size``, in bytes."""
+UVICORN_DEFAULT_CAP = 16 * 1024 * 1024
+"""uvicorn's default ``--ws-max-size`` (client messages only; it caps nothing it sends), in bytes."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,38 @@ def _in_daphne_cli() -> bool:
     if spec is not None and spec.name == "daphne.__main__":
         return True
     return "daphne.cli" in sys.modules and os.path.basename(sys.argv[0]) == "daphne"
+
+
+def _in_uvicorn_cli() -> bool:
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and spec.name == "uvicorn.__main__":
+        return True
+    return "uvicorn.main" in sys.modules and os.path.basename(sys.argv[0]) == "uvicorn"
+
+
+def uvicorn_caps() -> ServerCaps | None:
+    """uvicorn's WebSocket caps in a uvicorn process (``uvicorn ...``/``python -m uvicorn ...``),
+    from its ``--ws-max-size`` (or ``UVICORN_WS_MAX_SIZE``), else ``None``.
+
+    uvicorn closes the socket with 1009 on a client message over the cap, with each of its
+    WebSocket implementations, and sends messages of any size: it has no outgoing cap (0).
+    uvicorn started from code (``uvicorn.run(..., ws_max_size=N)``) can't be known here.
+    """
+    if not _in_uvicorn_cli():
+        return None
+    value: str | None = os.environ.get("UVICORN_WS_MAX_SIZE")
+    args = sys.argv[1:]
+    for index, arg in enumerate(args):
+        if arg == "--ws-max-size" and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--ws-max-size="):
+            value = arg.partition("=")[2]
+    try:
+        incoming = int(value) if value is not None else UVICORN_DEFAULT_CAP
+    except ValueError:  # uvicorn refuses to start with it; this is only in case
+        incoming = UVICORN_DEFAULT_CAP
+    return ServerCaps(incoming, 0, "this uvicorn process (its --ws-max-size)")
 
 
 def _smallest_cap(*caps: int) -> int:
@@ -146,6 +180,7 @@ _DAPHNE_HINT = (
     "DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE and DAPHNE_WEBSOCKET_MAX_FRAME_SIZE for runserver) with N above "
     "{name}, or lower {name}. See docs/limits.md."
 )
+_UVICORN_HINT = "Start uvicorn with --ws-max-size N with N above {name}, or lower {name}. See docs/limits.md."
 
 
 def _size_setting(name: str) -> int | None:
@@ -171,17 +206,18 @@ def check_frame_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             )
         else:
             limits[name] = value
-    caps = daphne_caps()
+    caps = uvicorn_caps() or daphne_caps()
     if caps is None:
         return messages
+    hint = _UVICORN_HINT if caps.source.startswith("this uvicorn") else _DAPHNE_HINT
     client_limit = limits.get("MAX_FRAME_BYTES")
     if client_limit is not None and 0 < caps.incoming < client_limit:
         messages.append(
             Warning(
                 f"MAX_FRAME_BYTES is {client_limit} bytes but {caps.source} accepts client frames of at "
-                f"most {caps.incoming} bytes: it drops the connection on larger ones, so the limit "
+                f"most {caps.incoming} bytes: it ends the connection on larger ones, so the limit "
                 "you set, and its 413 error, never apply to them.",
-                hint=_DAPHNE_HINT.format(name="MAX_FRAME_BYTES"),
+                hint=hint.format(name="MAX_FRAME_BYTES"),
                 id="hyperchannels.W003",
             )
         )
@@ -200,8 +236,9 @@ def check_frame_limits(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
 
 
 def log_server_limit_warnings() -> None:
-    """In a daphne process, log what ``check_frame_limits`` finds: daphne runs no system checks."""
-    if not _in_daphne_cli():
+    """In a daphne or uvicorn process, log what ``check_frame_limits`` finds: neither server
+    runs system checks."""
+    if not (_in_daphne_cli() or _in_uvicorn_cli()):
         return
     for message in check_frame_limits():
         logger.warning("%s: %s %s", message.id, message.msg, message.hint or "")

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.servers import SERVERS
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -32,6 +34,15 @@ def redis_url() -> Iterator[str]:
     yield url
     if private is not None:
         private.__exit__()
+
+
+@pytest.fixture(scope="module", params=SERVERS)
+def server_name(request: pytest.FixtureRequest) -> str:
+    """The ASGI server a real-server test runs on: every name in ``tests.servers.SERVERS``.
+
+    Module scope, so a module's tests run on one server and then on the next, and a module's
+    own server fixture starts once per server rather than once per test."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

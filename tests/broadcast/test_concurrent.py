@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.broadcast.seqrule import GroupReader
-from tests.servers import ROOT, DaphneProcess
+from tests.servers import ROOT, ServerProcess
 from tests.wire import connect, opening
 
 pytestmark = pytest.mark.daphne
@@ -55,11 +55,14 @@ LAYERS = {
 
 @pytest.fixture(params=list(LAYERS))
 def site(
-    request: pytest.FixtureRequest, redis_url: str
-) -> Iterator[tuple[dict[str, str], list[DaphneProcess]]]:
+    request: pytest.FixtureRequest, redis_url: str, server_name: str
+) -> Iterator[tuple[dict[str, str], list[ServerProcess]]]:
     prefix = f"hyperconc-{uuid.uuid4().hex[:8]}"
     env = {**LAYERS[request.param], "REDIS_URL": redis_url, "HYPER_TEST_PREFIX": prefix}
-    with DaphneProcess(APP, SETTINGS, env=env) as a, DaphneProcess(APP, SETTINGS, env=env) as b:
+    with (
+        ServerProcess(APP, SETTINGS, env=env, server=server_name) as a,
+        ServerProcess(APP, SETTINGS, env=env, server=server_name) as b,
+    ):
         yield env, [a, b]
 
 
@@ -89,7 +92,7 @@ def stats(readers: list[GroupReader]) -> str:
 
 
 async def test_two_processes_broadcasting_at_once_give_every_socket_every_push_once_in_order(
-    site: tuple[dict[str, str], list[DaphneProcess]],
+    site: tuple[dict[str, str], list[ServerProcess]],
 ) -> None:
     env, workers = site
     sockets = [

@@ -1,4 +1,5 @@
-"""Broadcasts across real daphne processes sharing Redis, idle sockets, and Redis outages."""
+"""Broadcasts across real server processes (daphne, then uvicorn) sharing Redis, idle sockets,
+and Redis outages."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
 from tests.redis_server import PrivateRedis
-from tests.servers import ROOT, DaphneProcess
+from tests.servers import ROOT, ServerProcess
 from tests.wire import connect, is_protocol_push, item, item_within, opening, receive, receive_item
 
 pytestmark = pytest.mark.daphne
@@ -26,14 +27,14 @@ APP = "tests.broadcast.asgi:application"
 SETTINGS = "tests.broadcast.settings"
 
 
-def worker(kind: str, redis_url: str | None, prefix: str) -> DaphneProcess:
+def worker(kind: str, redis_url: str | None, prefix: str, server: str) -> ServerProcess:
     env = {"HYPER_TEST_LAYER": kind, "HYPER_TEST_PREFIX": prefix}
     if redis_url:
         env["REDIS_URL"] = redis_url
-    return DaphneProcess(APP, SETTINGS, env=env)
+    return ServerProcess(APP, SETTINGS, env=env, server=server)
 
 
-async def open_socket(server: DaphneProcess, room: str) -> ClientConnection:
+async def open_socket(server: ServerProcess, room: str) -> ClientConnection:
     """A socket in ``room-<room>``, its opening ``positions`` push checked (see ``opening``)."""
     return await connect(f"{server.ws_url}/ws/room/{room}/", groups=[f"room-{room}"], origin=server.http_url)
 
@@ -91,17 +92,17 @@ def broadcast_from_another_process(kind: str, redis_url: str, prefix: str, group
 
 @pytest.fixture(params=["core", "pubsub"])
 def two_workers(
-    request: pytest.FixtureRequest, redis_url: str
-) -> Iterator[tuple[str, str, DaphneProcess, DaphneProcess]]:
+    request: pytest.FixtureRequest, redis_url: str, server_name: str
+) -> Iterator[tuple[str, str, ServerProcess, ServerProcess]]:
     kind: str = request.param
     prefix = f"hyperproc-{uuid.uuid4().hex[:8]}"
-    a, b = worker(kind, redis_url, prefix), worker(kind, redis_url, prefix)
+    a, b = worker(kind, redis_url, prefix, server_name), worker(kind, redis_url, prefix, server_name)
     with a, b:
         yield kind, prefix, a, b
 
 
 async def test_broadcast_crosses_daphne_processes_and_survives_a_worker_restart(
-    two_workers: tuple[str, str, DaphneProcess, DaphneProcess], redis_url: str
+    two_workers: tuple[str, str, ServerProcess, ServerProcess], redis_url: str
 ) -> None:
     kind, prefix, a, b = two_workers
     sender, on_a = await open_socket(a, "p"), await open_socket(a, "p")
@@ -145,9 +146,11 @@ async def test_broadcast_crosses_daphne_processes_and_survives_a_worker_restart(
         await ws.close()
 
 
-async def test_idle_sockets_still_receive_after_15_seconds_on_every_layer(redis_url: str) -> None:
+async def test_idle_sockets_still_receive_after_15_seconds_on_every_layer(
+    redis_url: str, server_name: str
+) -> None:
     prefix = f"hyperidle-{uuid.uuid4().hex[:8]}"
-    servers = [worker(kind, redis_url, prefix) for kind in ("memory", "core", "pubsub")]
+    servers = [worker(kind, redis_url, prefix, server_name) for kind in ("memory", "core", "pubsub")]
     for server in servers:
         server.start()
     try:
@@ -168,9 +171,11 @@ async def test_idle_sockets_still_receive_after_15_seconds_on_every_layer(redis_
             server.stop()
 
 
-async def test_redis_outage_keeps_sockets_open_and_recovers(private_redis: PrivateRedis) -> None:
+async def test_redis_outage_keeps_sockets_open_and_recovers(
+    private_redis: PrivateRedis, server_name: str
+) -> None:
     prefix = f"hyperfault-{uuid.uuid4().hex[:8]}"
-    with worker("core", private_redis.url, prefix) as server:
+    with worker("core", private_redis.url, prefix, server_name) as server:
         listener, talker = await open_socket(server, "f"), await open_socket(server, "f")
         await call(talker, "shout", {"text": "before"})
         assert item(await next_frame(listener)) == {"event": "toast", "data": {"value": "before"}}

@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection
 from hyperchannels.relays import refresh_seconds, relays_for
 from hyperchannels.testing import ActionCommunicator
 from tests.broadcast.consumers import SlowChatConsumer
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 from tests.wire import connect
 
 app = URLRouter([path("ws/slow/<str:room>/", SlowChatConsumer.as_asgi())])
@@ -105,14 +105,16 @@ async def frames_until(ws: ClientConnection, predicate: Any, timeout: float) -> 
 
 @pytest.mark.daphne
 @pytest.mark.parametrize("kind", ["memory", "core"])
-async def test_a_client_that_stops_reading_does_not_stop_the_others(kind: str, redis_url: str) -> None:
+async def test_a_client_that_stops_reading_does_not_stop_the_others(
+    kind: str, redis_url: str, server_name: str
+) -> None:
     env = {
         "HYPER_TEST_LAYER": kind,
         "REDIS_URL": redis_url,
         "HYPER_TEST_PREFIX": f"stall-{uuid.uuid4().hex[:8]}",
     }
-    with DaphneProcess(
-        "tests.broadcast.asgi_slow:application", "tests.broadcast.settings", env=env
+    with ServerProcess(
+        "tests.broadcast.asgi_slow:application", "tests.broadcast.settings", env=env, server=server_name
     ) as server:
         url = f"{server.ws_url}/ws/slow/stall/"
         # The stalled client reads nothing: its library queue holds one frame, then TCP fills up.

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 from tests.wire import connect, item, opening, receive_item
 
 pytestmark = pytest.mark.daphne
@@ -20,13 +20,15 @@ STORM = 150  # more at once than redis-py's default connection pool (100) holds
 
 
 @pytest.mark.parametrize("kind", ["core", "pubsub"])
-async def test_sockets_opening_all_at_once_each_get_their_group_position(kind: str, redis_url: str) -> None:
+async def test_sockets_opening_all_at_once_each_get_their_group_position(
+    kind: str, redis_url: str, server_name: str
+) -> None:
     env = {
         "HYPER_TEST_LAYER": kind,
         "REDIS_URL": redis_url,
         "HYPER_TEST_PREFIX": f"hyperstorm-{uuid.uuid4().hex[:8]}",
     }
-    with DaphneProcess(APP, SETTINGS, env=env) as server:
+    with ServerProcess(APP, SETTINGS, env=env, server=server_name) as server:
         url, origin = f"{server.ws_url}/ws/room/storm/", server.http_url
         opened = await asyncio.gather(
             *(connect(url, origin=origin, timeout=30) for _ in range(STORM)), return_exceptions=True

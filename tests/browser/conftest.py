@@ -1,4 +1,5 @@
-"""Real Chromium (Debian's, driven by Playwright for Python) against a real daphne."""
+"""Real Chromium (Debian's, driven by Playwright for Python) against a real ASGI server: each of
+``tests.servers.SERVERS`` in turn (daphne, uvicorn)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -33,8 +34,9 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[DaphneProcess]:
-    with DaphneProcess("tests.browser.asgi:application", "tests.browser.settings") as process:
+def server(server_name: str) -> Iterator[ServerProcess]:
+    app, settings = "tests.browser.asgi:application", "tests.browser.settings"
+    with ServerProcess(app, settings, server=server_name) as process:
         yield process
 
 
@@ -45,7 +47,7 @@ def context(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def open_page(context: Any, server: DaphneProcess, path: str = "/") -> Any:
+def open_page(context: Any, server: ServerProcess, path: str = "/") -> Any:
     page = context.new_page()
     page.goto(server.http_url + path)
     page.evaluate("window.hyperReady")

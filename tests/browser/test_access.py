@@ -12,7 +12,7 @@ import pytest
 
 from tests.example.conftest import Example, example, sign_in  # noqa: F401  (the example fixture)
 from tests.example.conftest import open_page as open_example_page
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
@@ -97,8 +97,11 @@ HEARTBEAT = 500
 HEARTBEAT_TIMEOUT = 500
 
 
-def test_the_heartbeat_notices_a_stopped_server_and_reconnects_when_it_resumes(context: Any) -> None:
-    with DaphneProcess("tests.browser.asgi:application", "tests.browser.settings") as own:
+def test_the_heartbeat_notices_a_stopped_server_and_reconnects_when_it_resumes(
+    context: Any, server_name: str
+) -> None:
+    app, settings = "tests.browser.asgi:application", "tests.browser.settings"
+    with ServerProcess(app, settings, server=server_name) as own:
         assert own.process is not None
         pid = own.process.pid
         page = context.new_page()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import open_page
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
@@ -24,7 +24,7 @@ TWO_SEARCHES = """async (sync) => {
 
 
 def test_without_lanes_an_older_slower_search_overwrites_the_newer(
-    context: Any, server: DaphneProcess
+    context: Any, server: ServerProcess
 ) -> None:
     page = open_page(context, server, "/calls/")
     result = page.evaluate(TWO_SEARCHES, "none")
@@ -32,7 +32,7 @@ def test_without_lanes_an_older_slower_search_overwrites_the_newer(
     assert result["shown"] == "older"
 
 
-def test_the_default_replace_lane_lets_the_newer_search_win(context: Any, server: DaphneProcess) -> None:
+def test_the_default_replace_lane_lets_the_newer_search_win(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/calls/")
     result = page.evaluate(TWO_SEARCHES, None)
     assert result["outcomes"] == [{"aborted": True}, {"event": "end", "data": {}}]
@@ -41,7 +41,7 @@ def test_the_default_replace_lane_lets_the_newer_search_win(context: Any, server
     assert replaced == [["hyper:requestReplaced", "search", "2"]]
 
 
-def test_debounced_search_as_you_type_sends_one_call_for_a_burst(context: Any, server: DaphneProcess) -> None:
+def test_debounced_search_as_you_type_sends_one_call_for_a_burst(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/calls/")
     page.type("#q", "hello", delay=40)
     page.wait_for_function("document.querySelector('#results').textContent === 'hello'")
@@ -82,7 +82,7 @@ CLICK_AND_WATCH = """() => new Promise((resolve) => {
 })"""
 
 
-def test_loading_attributes_with_a_delay(context: Any, server: DaphneProcess) -> None:
+def test_loading_attributes_with_a_delay(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/calls/")
     seen = page.evaluate(CLICK_AND_WATCH)
     assert seen["atClick"] == {
@@ -103,7 +103,7 @@ def test_loading_attributes_with_a_delay(context: Any, server: DaphneProcess) ->
     }
 
 
-def test_hyperdjango_toast_and_event_listeners_work_unchanged(context: Any, server: DaphneProcess) -> None:
+def test_hyperdjango_toast_and_event_listeners_work_unchanged(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/calls/")
     assert page.evaluate("window.action('saved').then((o) => o.event)") == "end"
     assert page.evaluate("window.toasts") == ["success: Card added."]
@@ -114,7 +114,7 @@ def test_hyperdjango_toast_and_event_listeners_work_unchanged(context: Any, serv
     ]
 
 
-def test_before_request_cancels_a_call_unsent(context: Any, server: DaphneProcess) -> None:
+def test_before_request_cancels_a_call_unsent(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/calls/")
     result = page.evaluate(
         """async () => {

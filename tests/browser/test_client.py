@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import open_page
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
@@ -35,7 +35,7 @@ def call(
         ("none", ["first"]),
     ],
 )
-def test_patch_html_swaps(context: Any, server: DaphneProcess, swap: str, expected: list[str] | None) -> None:
+def test_patch_html_swaps(context: Any, server: ServerProcess, swap: str, expected: list[str] | None) -> None:
     page = open_page(context, server)
     assert call(page, "patch", {"swap": swap})["ok"]["event"] == "end"
     items = (
@@ -54,7 +54,7 @@ def test_patch_html_swaps(context: Any, server: DaphneProcess, swap: str, expect
         assert items == expected
 
 
-def test_delete_strict_targets_and_streamed_progress(context: Any, server: DaphneProcess) -> None:
+def test_delete_strict_targets_and_streamed_progress(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server)
     call(page, "delete")
     assert page.query_selector("#gone") is None
@@ -70,7 +70,7 @@ def test_delete_strict_targets_and_streamed_progress(context: Any, server: Daphn
     assert page.evaluate("window.seen") == [25, 50, 75, 100]
 
 
-def test_view_transition_swap(context: Any, server: DaphneProcess) -> None:
+def test_view_transition_swap(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server)
     page.evaluate("""() => {
       const original = document.startViewTransition.bind(document);
@@ -82,7 +82,7 @@ def test_view_transition_swap(context: Any, server: DaphneProcess) -> None:
     assert page.evaluate("window.transitions") == 1
 
 
-def test_events_toast_history_and_load_js(context: Any, server: DaphneProcess) -> None:
+def test_events_toast_history_and_load_js(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server)
     call(page, "events")
     assert page.evaluate("window.saved") == {"id": 7}
@@ -96,7 +96,7 @@ def test_events_toast_history_and_load_js(context: Any, server: DaphneProcess) -
 
 
 @pytest.mark.parametrize("replace", [False, True])
-def test_redirect_navigates(context: Any, server: DaphneProcess, replace: bool) -> None:
+def test_redirect_navigates(context: Any, server: ServerProcess, replace: bool) -> None:
     page = open_page(context, server)
     before = page.evaluate("history.length")
     with page.expect_navigation():
@@ -108,14 +108,14 @@ def test_redirect_navigates(context: Any, server: DaphneProcess, replace: bool) 
     assert page.evaluate("history.length") == (before if replace else before + 1)
 
 
-def test_errors_reject_with_status_and_never_leak(context: Any, server: DaphneProcess) -> None:
+def test_errors_reject_with_status_and_never_leak(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server)
     assert call(page, "forbidden") == {"status": 403, "message": "Not your board", "kind": "server"}
     assert call(page, "boom") == {"status": 500, "message": "Internal server error", "kind": "server"}
     assert call(page, "nope") == {"status": 404, "message": "Unknown action", "kind": "server"}
 
 
-def test_focus_and_caret_survive_a_swap(context: Any, server: DaphneProcess) -> None:
+def test_focus_and_caret_survive_a_swap(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server)
     page.focus("#title")
     page.evaluate("document.querySelector('#title').setSelectionRange(3, 7)")
@@ -127,7 +127,7 @@ def test_focus_and_caret_survive_a_swap(context: Any, server: DaphneProcess) -> 
     ]
 
 
-def test_push_from_another_socket_arrives(browser: Any, server: DaphneProcess) -> None:
+def test_push_from_another_socket_arrives(browser: Any, server: ServerProcess) -> None:
     sender_context, receiver_context = browser.new_context(), browser.new_context()
     try:
         sender, receiver = open_page(sender_context, server), open_page(receiver_context, server)
@@ -139,7 +139,7 @@ def test_push_from_another_socket_arrives(browser: Any, server: DaphneProcess) -
         receiver_context.close()
 
 
-def test_declarative_button_and_form(context: Any, server: DaphneProcess) -> None:
+def test_declarative_button_and_form(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server)
     page.click("#declared")
     page.wait_for_selector("#list li.new")
@@ -149,7 +149,7 @@ def test_declarative_button_and_form(context: Any, server: DaphneProcess) -> Non
     assert page.get_attribute("#adder", "aria-busy") is None
 
 
-def test_alpine_signals_and_action_magic(context: Any, server: DaphneProcess) -> None:
+def test_alpine_signals_and_action_magic(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/?alpine=1")
     page.wait_for_function("window.Alpine && document.querySelector('#count').textContent === '0'")
     page.click("#alpine-button")
@@ -159,7 +159,7 @@ def test_alpine_signals_and_action_magic(context: Any, server: DaphneProcess) ->
 
 
 def test_reconnects_after_a_server_restart_and_sends_queued_actions(
-    context: Any, server: DaphneProcess
+    context: Any, server: ServerProcess
 ) -> None:
     page = open_page(context, server)
     server.stop()

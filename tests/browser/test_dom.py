@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import open_page
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
@@ -33,7 +33,7 @@ def poll(page: Any, predicate: str, timeout: float = 5.0) -> None:
         page.wait_for_timeout(50)
 
 
-def morph_page(context: Any, server: DaphneProcess, morph: str) -> Any:
+def morph_page(context: Any, server: ServerProcess, morph: str) -> Any:
     page = open_page(context, server, f"/dom/?morph={morph}" if morph else "/dom/")
     if morph == "alpine":
         page.wait_for_function("window.Alpine && typeof window.Alpine.morph === 'function'")
@@ -52,7 +52,7 @@ def field(page: Any) -> Any:
 
 @pytest.mark.parametrize("morph", ["alpine", "idiomorph", "morphdom", ""])
 def test_ann_keeps_her_text_focus_and_caret_while_bobs_card_arrives(
-    browser: Any, server: DaphneProcess, morph: str
+    browser: Any, server: ServerProcess, morph: str
 ) -> None:
     ann_context, bob_context = browser.new_context(), browser.new_context()
     try:
@@ -101,7 +101,7 @@ def test_ann_keeps_her_text_focus_and_caret_while_bobs_card_arrives(
         bob_context.close()
 
 
-def test_morph_false_replaces_even_with_a_library(context: Any, server: DaphneProcess) -> None:
+def test_morph_false_replaces_even_with_a_library(context: Any, server: ServerProcess) -> None:
     page = morph_page(context, server, "idiomorph")
     page.evaluate("""async () => {
       const { connect } = await import('/static/hyperchannels/hyperchannels.js');
@@ -116,7 +116,7 @@ def test_morph_false_replaces_even_with_a_library(context: Any, server: DaphnePr
 
 
 @pytest.mark.parametrize("morph", ["alpine", "idiomorph", "morphdom"])
-def test_alpine_state_survives_a_morph(context: Any, server: DaphneProcess, morph: str) -> None:
+def test_alpine_state_survives_a_morph(context: Any, server: ServerProcess, morph: str) -> None:
     page = open_page(context, server, f"/dom/?morph={morph}&alpine=1")
     page.wait_for_function("window.Alpine && document.querySelector('#state').textContent === 'false 0'")
     page.click("#toggle")
@@ -134,7 +134,7 @@ def test_alpine_state_survives_a_morph(context: Any, server: DaphneProcess, morp
     page.wait_for_function("document.querySelector('#state').textContent === 'false 4'")
 
 
-def test_without_a_morph_library_alpine_state_starts_again(context: Any, server: DaphneProcess) -> None:
+def test_without_a_morph_library_alpine_state_starts_again(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/dom/?alpine=1")
     page.wait_for_function("window.Alpine && document.querySelector('#state').textContent === 'false 0'")
     page.click("#toggle")
@@ -143,7 +143,7 @@ def test_without_a_morph_library_alpine_state_starts_again(context: Any, server:
     page.wait_for_function("document.querySelector('#state').textContent === 'false 0'")
 
 
-def test_swap_lifecycle_classes_and_events_in_order_with_delays(context: Any, server: DaphneProcess) -> None:
+def test_swap_lifecycle_classes_and_events_in_order_with_delays(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/dom/")
     page.evaluate("""() => {
       window.seen = [];
@@ -178,7 +178,7 @@ def test_swap_lifecycle_classes_and_events_in_order_with_delays(context: Any, se
     assert page.evaluate("document.getElementById('new').className") == ""
 
 
-def test_strict_targets_from_the_body_attribute_and_per_call(context: Any, server: DaphneProcess) -> None:
+def test_strict_targets_from_the_body_attribute_and_per_call(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/dom/")
     assert call(page, "missing")["ok"]["event"] == "end"
     assert call(page, "missing", {}, {"strictTargets": True})["status"] == 404
@@ -191,13 +191,13 @@ def test_strict_targets_from_the_body_attribute_and_per_call(context: Any, serve
     assert call(strict, "missing", {}, {"strictTargets": False})["ok"]["event"] == "end"
 
 
-def test_first_invalid_finds_djangos_errorlist_before_invalid(context: Any, server: DaphneProcess) -> None:
+def test_first_invalid_finds_djangos_errorlist_before_invalid(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/dom/")
     call(page, "invalid")
     assert page.evaluate("document.activeElement.name") == "body"
 
 
-def test_back_and_forward_restore_the_content_of_pushed_entries(context: Any, server: DaphneProcess) -> None:
+def test_back_and_forward_restore_the_content_of_pushed_entries(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/dom/?morph=idiomorph")
     page.evaluate("""() => {
       document.getElementById('kept').marker = 'same element';
@@ -222,7 +222,7 @@ def test_back_and_forward_restore_the_content_of_pushed_entries(context: Any, se
 
 
 @pytest.mark.parametrize("meta", [False, True])
-def test_load_js_carries_the_csp_nonce(context: Any, server: DaphneProcess, meta: bool) -> None:
+def test_load_js_carries_the_csp_nonce(context: Any, server: ServerProcess, meta: bool) -> None:
     page = context.new_page()
     page.goto(server.http_url + "/dom/csp/" + ("?meta=1" if meta else ""))
     # Playwright's wait_for_function evaluates strings, which the policy forbids: poll instead.
@@ -242,7 +242,7 @@ def test_load_js_carries_the_csp_nonce(context: Any, server: DaphneProcess, meta
     assert page.evaluate("() => document.querySelector('script[src$=\"ours.js\"]').nonce") != ""
 
 
-def test_signals_merge_deeply(context: Any, server: DaphneProcess) -> None:
+def test_signals_merge_deeply(context: Any, server: ServerProcess) -> None:
     page = open_page(context, server, "/dom/?alpine=1")
     page.wait_for_function(
         "window.Alpine && document.querySelector('#stats-text').textContent.includes('present')"

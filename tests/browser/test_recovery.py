@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.proxy import DroppingProxy
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
@@ -29,12 +29,12 @@ RESUMES = "window.ends.filter((data) => Array.isArray(data.recovered))"  # the r
 
 
 @pytest.fixture
-def proxy(server: DaphneProcess) -> Iterator[DroppingProxy]:
+def proxy(server: ServerProcess) -> Iterator[DroppingProxy]:
     with DroppingProxy(server.port) as proxy:
         yield proxy
 
 
-def broadcast(server: DaphneProcess, name: str, text: str, stream: bool = False) -> None:
+def broadcast(server: ServerProcess, name: str, text: str, stream: bool = False) -> None:
     """One push to the page's group (or its stream's), from a request of its own (not the page's
     socket)."""
     query = urllib.parse.urlencode({"text": text, "stream": "1" if stream else "0"})
@@ -43,7 +43,7 @@ def broadcast(server: DaphneProcess, name: str, text: str, stream: bool = False)
 
 
 def recovery_page(
-    context: Any, server: DaphneProcess, name: str, socket_url: str, defer: bool = False, stream: bool = False
+    context: Any, server: ServerProcess, name: str, socket_url: str, defer: bool = False, stream: bool = False
 ) -> Any:
     page = context.new_page()
     page.add_init_script(RECORD_SENT)
@@ -64,7 +64,7 @@ def wait_for_items(page: Any, count: int) -> list[str]:
 
 
 def test_a_dropped_socket_gets_what_was_broadcast_while_down_once_in_order(
-    context: Any, server: DaphneProcess, proxy: DroppingProxy
+    context: Any, server: ServerProcess, proxy: DroppingProxy
 ) -> None:
     name = "drop"
     page = recovery_page(context, server, name, f"ws://127.0.0.1:{proxy.port}/ws/recovery/{name}/")
@@ -96,7 +96,7 @@ def test_a_dropped_socket_gets_what_was_broadcast_while_down_once_in_order(
 
 
 def test_a_page_rendered_before_its_socket_connects_gets_the_broadcasts_in_between(
-    context: Any, server: DaphneProcess
+    context: Any, server: ServerProcess
 ) -> None:
     name = "render-gap"
     page = recovery_page(context, server, name, f"/ws/recovery/{name}/", defer=True)
@@ -113,12 +113,14 @@ def test_a_page_rendered_before_its_socket_connects_gets_the_broadcasts_in_betwe
     assert page.evaluate("window.resyncs") == []
 
 
-def test_a_new_epoch_after_a_server_restart_resyncs_the_page_and_later_pushes_apply(context: Any) -> None:
+def test_a_new_epoch_after_a_server_restart_resyncs_the_page_and_later_pushes_apply(
+    context: Any, server_name: str
+) -> None:
     """The in-memory history dies with its process: the restarted server's epoch differs, so the
     page resyncs (the consumer's hook replaces the list) and the new history's pushes, whose seq
     restarted below the page's old one, are applied, not dropped as duplicates."""
     name = "epoch"
-    with DaphneProcess("tests.browser.asgi:application", "tests.browser.settings") as own:
+    with ServerProcess("tests.browser.asgi:application", "tests.browser.settings", server=server_name) as own:
         page = recovery_page(context, own, name, f"/ws/recovery/{name}/")
         for i in range(1, 4):
             broadcast(own, name, f"old-{i}")
@@ -140,7 +142,7 @@ def test_a_new_epoch_after_a_server_restart_resyncs_the_page_and_later_pushes_ap
 
 
 def test_a_stream_resubscribes_from_the_page_position_after_a_drop(
-    context: Any, server: DaphneProcess, proxy: DroppingProxy
+    context: Any, server: ServerProcess, proxy: DroppingProxy
 ) -> None:
     """A group joined by ``subscribe``: after the drop the page re-subscribes with ``since`` (its
     own position) and resumes it too; the replay is applied once, in order, whichever replays it."""

@@ -1,4 +1,4 @@
-"""A page on a daphne worker that is killed (``SIGKILL``: no close frame, no disconnect handler)
+"""A page on a worker (daphne or uvicorn) that is killed (``SIGKILL``: no close frame, no disconnect handler)
 while another worker of the same Redis layer keeps broadcasting: once the worker is back on its
 port, the page shows every item broadcast meanwhile, each once and in order, without a reload
 (docs/recovery.md). The history lives in Redis, so the restarted worker replays it."""
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_recovery import ITEMS, RESUMES, broadcast, recovery_page, wait_for_items
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne]
 
@@ -21,18 +21,23 @@ SETTINGS = "tests.browser.settings_redis"
 
 
 @pytest.fixture(params=["core", "pubsub"])
-def workers(request: pytest.FixtureRequest, redis_url: str) -> Iterator[tuple[DaphneProcess, DaphneProcess]]:
+def workers(
+    request: pytest.FixtureRequest, redis_url: str, server_name: str
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Workers A and B of one site: the same Redis layer and prefix."""
     env = {
         "HYPER_TEST_LAYER": request.param,
         "REDIS_URL": redis_url,
         "HYPER_TEST_PREFIX": f"hyperkill-{uuid.uuid4().hex[:8]}",
     }
-    with DaphneProcess(APP, SETTINGS, env=env) as a, DaphneProcess(APP, SETTINGS, env=env) as b:
+    with (
+        ServerProcess(APP, SETTINGS, env=env, server=server_name) as a,
+        ServerProcess(APP, SETTINGS, env=env, server=server_name) as b,
+    ):
         yield a, b
 
 
-def kill(server: DaphneProcess) -> None:
+def kill(server: ServerProcess) -> None:
     """``SIGKILL``: the process gets no chance to close its sockets or leave its groups."""
     assert server.process is not None
     server.process.kill()
@@ -41,7 +46,7 @@ def kill(server: DaphneProcess) -> None:
 
 
 def test_a_page_on_a_killed_worker_gets_what_another_worker_broadcast_meanwhile(
-    context: Any, workers: tuple[DaphneProcess, DaphneProcess]
+    context: Any, workers: tuple[ServerProcess, ServerProcess]
 ) -> None:
     a, b = workers
     name = "killed"

@@ -1,4 +1,5 @@
-"""The protocol through a real daphne process and real ``websockets`` clients."""
+"""The protocol through a real server process (each of ``tests.servers.SERVERS``: daphne, uvicorn)
+and real ``websockets`` clients."""
 
 from __future__ import annotations
 
@@ -12,19 +13,19 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 from tests.wire import connect
 
 pytestmark = pytest.mark.daphne
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[DaphneProcess]:
-    with DaphneProcess() as process:
+def server(server_name: str) -> Iterator[ServerProcess]:
+    with ServerProcess(server=server_name) as process:
         yield process
 
 
-def socket_to(server: DaphneProcess, path: str = "/ws/core/", origin: str | None = None) -> connect:
+def socket_to(server: ServerProcess, path: str = "/ws/core/", origin: str | None = None) -> connect:
     """A socket in no group: its opening ``positions`` push is empty, and checked."""
     return connect(server.ws_url + path, groups=(), origin=origin or server.http_url)
 
@@ -39,7 +40,7 @@ async def call(ws: ClientConnection, frame: dict[str, Any]) -> list[dict[str, An
             return frames
 
 
-async def test_action_round_trip_over_a_real_socket(server: DaphneProcess) -> None:
+async def test_action_round_trip_over_a_real_socket(server: ServerProcess) -> None:
     async with socket_to(server) as ws:
         assert await call(
             ws, {"type": "action", "id": "1", "name": "toast", "data": {"message": "real"}}
@@ -63,14 +64,14 @@ async def test_action_round_trip_over_a_real_socket(server: DaphneProcess) -> No
         }
 
 
-async def test_foreign_origin_is_refused_at_the_handshake(server: DaphneProcess) -> None:
+async def test_foreign_origin_is_refused_at_the_handshake(server: ServerProcess) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with socket_to(server, origin="https://evil.example"):
             pass
     assert refused.value.response.status_code == 403
 
 
-async def test_sync_actions_on_ten_real_sockets_run_side_by_side(server: DaphneProcess) -> None:
+async def test_sync_actions_on_ten_real_sockets_run_side_by_side(server: ServerProcess) -> None:
     sockets = [await socket_to(server) for _ in range(10)]
     started = time.monotonic()
     results = await asyncio.gather(
@@ -86,7 +87,7 @@ async def test_sync_actions_on_ten_real_sockets_run_side_by_side(server: DaphneP
     assert elapsed < 2.5, elapsed
 
 
-async def test_closing_mid_stream_leaves_the_server_serving(server: DaphneProcess) -> None:
+async def test_closing_mid_stream_leaves_the_server_serving(server: ServerProcess) -> None:
     async with socket_to(server) as ws:
         await ws.send(json.dumps({"type": "action", "id": "g", "name": "slow_async", "data": {"seconds": 2}}))
     async with socket_to(server) as ws:

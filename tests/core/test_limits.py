@@ -1,9 +1,10 @@
-"""Frame size limits under a real daphne: the limit a user sets is the one that applies (docs/limits.md).
+"""Frame size limits under a real server: the limit a user sets is the one that applies (docs/limits.md).
 
 daphne caps WebSocket messages at 1 MiB each way by default (``--websocket-max-message-size``):
-it drops the connection on a larger client frame and raises on a larger send. hyperchannels refuses
-server frames over ``MAX_SERVER_FRAME_BYTES`` itself, naming the limit, and answers a client
-frame over ``MAX_FRAME_BYTES`` with 413 when daphne lets it through.
+it drops the connection on a larger client frame and raises on a larger send. uvicorn caps client
+messages at 16 MiB (``--ws-max-size``; it closes with 1009 above it) and nothing it sends.
+hyperchannels refuses server frames over ``MAX_SERVER_FRAME_BYTES`` itself, naming the limit, and
+answers a client frame over ``MAX_FRAME_BYTES`` with 413 when the server lets it through.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.servers import DaphneProcess
+from tests.servers import DaphneProcess, ServerProcess
 from tests.wire import connect, receive
 
 pytestmark = pytest.mark.daphne
@@ -30,9 +31,9 @@ RAISED_CAPS = ["--websocket-max-message-size", FOUR_MIB, "--websocket-max-frame-
 
 
 @pytest.fixture(scope="module")
-def stock() -> Iterator[DaphneProcess]:
-    """daphne as installed, hyperchannels' defaults."""
-    with DaphneProcess(APP, SETTINGS) as process:
+def stock(server_name: str) -> Iterator[ServerProcess]:
+    """The server as installed (daphne, then uvicorn), hyperchannels' defaults."""
+    with ServerProcess(APP, SETTINGS, server=server_name) as process:
         yield process
 
 
@@ -44,7 +45,7 @@ def raised() -> Iterator[DaphneProcess]:
         yield process
 
 
-def socket_to(server: DaphneProcess) -> connect:
+def socket_to(server: ServerProcess) -> connect:
     """A socket in the ``limits`` group, its opening ``positions`` push read and checked."""
     return connect(server.ws_url + "/ws/limits/", groups=["limits"], origin=server.http_url, max_size=None)
 
@@ -62,11 +63,11 @@ async def call(
                 return frames
 
 
-def eventually_logged(server: DaphneProcess, text: str, timeout: float = 5.0) -> str:
+def eventually_logged(server: ServerProcess, text: str, timeout: float = 5.0) -> str:
     deadline = time.monotonic() + timeout
     while text not in server.log():
         if time.monotonic() > deadline:
-            raise AssertionError(f"{text!r} not in the daphne log:\n{server.log()[-3000:]}")
+            raise AssertionError(f"{text!r} not in the {server.server} log:\n{server.log()[-3000:]}")
         time.sleep(0.05)
     return server.log()
 
@@ -74,7 +75,7 @@ def eventually_logged(server: DaphneProcess, text: str, timeout: float = 5.0) ->
 SERVER_ERROR = {"status": 500, "message": "Internal server error"}
 
 
-async def test_an_html_reply_over_the_limit_is_a_500_whose_log_names_the_limit(stock: DaphneProcess) -> None:
+async def test_an_html_reply_over_the_limit_is_a_500_whose_log_names_the_limit(stock: ServerProcess) -> None:
     async with socket_to(stock) as ws:
         frames = await call(ws, "big", "html", {"size": 1_100_000})
         assert frames == [{"id": "big", "event": "error", "data": SERVER_ERROR}]
@@ -84,13 +85,13 @@ async def test_an_html_reply_over_the_limit_is_a_500_whose_log_names_the_limit(s
         assert len(fits[0]["data"]["content"]) == 1_000_000
 
 
-async def test_a_nan_signal_is_a_500_not_a_frame_the_browser_cannot_parse(stock: DaphneProcess) -> None:
+async def test_a_nan_signal_is_a_500_not_a_frame_the_browser_cannot_parse(stock: ServerProcess) -> None:
     async with socket_to(stock) as ws:
         assert await call(ws, "n", "nan", {}) == [{"id": "n", "event": "error", "data": SERVER_ERROR}]
         eventually_logged(stock, "Out of range float values are not JSON compliant")
 
 
-async def test_an_oversized_broadcast_raises_at_the_sender_and_reaches_no_one(stock: DaphneProcess) -> None:
+async def test_an_oversized_broadcast_raises_at_the_sender_and_reaches_no_one(stock: ServerProcess) -> None:
     async with socket_to(stock) as sender, socket_to(stock) as receiver:
         await asyncio.sleep(0.2)  # both have joined the group
         assert await call(sender, "b1", "shout", {"size": 1_500_000}) == [
@@ -105,16 +106,36 @@ async def test_an_oversized_broadcast_raises_at_the_sender_and_reaches_no_one(st
         assert (push["group"], type(push["seq"])) == ("limits", int), {**push, "data": "..."}
 
 
-async def test_stock_daphne_drops_a_client_frame_over_its_cap(stock: DaphneProcess) -> None:
-    """What applies with daphne's defaults: its 1 MiB cap drops the TCP connection (no close frame)
-    before hyperchannels sees the frame."""
+async def test_a_client_frame_over_1_mib_with_each_servers_defaults(stock: ServerProcess) -> None:
+    """daphne's 1 MiB cap drops the TCP connection (no close frame) before hyperchannels sees the
+    frame; uvicorn's 16 MiB cap lets it through, and MAX_FRAME_BYTES answers it with 413."""
     async with socket_to(stock) as ws:
         await ws.send(
             json.dumps({"type": "action", "id": "x", "name": "received", "data": {"text": "a" * 1_100_000}})
         )
-        with pytest.raises(ConnectionClosed) as closed:
-            await asyncio.wait_for(ws.recv(), 5)
-        assert closed.value.rcvd is None
+        if stock.server == "daphne":
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is None
+            return
+        reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert reply == {"id": None, "event": "error", "data": {"status": 413, "message": "Frame too large"}}
+        assert (await call(ws, "ok", "received", {"text": "a" * 1000}))[-1]["event"] == "end"
+
+
+async def test_uvicorn_closes_with_1009_on_a_client_message_over_its_ws_max_size() -> None:
+    """uvicorn's own cap, measured: a message one byte over ``--ws-max-size`` (its default,
+    16 MiB) is closed with 1009 before hyperchannels sees it; one at the cap is answered 413."""
+    with ServerProcess(APP, SETTINGS, server="uvicorn") as uvicorn:
+        for size, expected in ((16 * 1024 * 1024, 413), (16 * 1024 * 1024 + 1, 1009)):
+            async with socket_to(uvicorn) as ws:
+                await ws.send("a" * size)
+                try:
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                except ConnectionClosed as closed:
+                    assert closed.rcvd is not None and closed.rcvd.code == expected == 1009
+                else:
+                    assert reply["data"]["status"] == expected == 413, reply
 
 
 async def test_with_daphnes_caps_raised_an_oversized_client_frame_is_answered_413(
@@ -150,3 +171,29 @@ def test_a_daphne_process_warns_at_startup_when_max_frame_bytes_tops_its_cap() -
         log = eventually_logged(process, "hyperchannels.W004")
     assert "hyperchannels.W003: MAX_FRAME_BYTES is 4194304 bytes but this daphne process" in log
     assert "at most 1048576 bytes" in log
+
+
+async def test_uvicorn_needs_no_flags_for_large_replies_and_broadcasts() -> None:
+    """uvicorn caps nothing it sends: MAX_SERVER_FRAME_BYTES raised alone is enough."""
+    env = {"TEST_MAX_SERVER_FRAME_BYTES": FOUR_MIB}
+    with ServerProcess(APP, SETTINGS, env=env, server="uvicorn") as uvicorn:
+        async with socket_to(uvicorn) as sender, socket_to(uvicorn) as receiver:
+            await asyncio.sleep(0.2)
+            frames = await call(sender, "h", "html", {"size": 3_500_000})
+            assert len(frames[0]["data"]["content"]) == 3_500_000
+            assert (await call(sender, "b", "shout", {"size": 3_500_000}))[0]["data"] == {"value": 1}
+            push = await receive(receiver)
+            assert push["event"] == "patch_html" and len(push["data"]["content"]) == 3_500_000
+        assert "hyperchannels.W00" not in uvicorn.log()
+
+
+def test_a_uvicorn_process_warns_at_startup_when_max_frame_bytes_tops_its_ws_max_size() -> None:
+    """uvicorn runs no system checks either; hyperchannels reads ``--ws-max-size`` from its command
+    line and logs W003 (never W004: uvicorn caps nothing it sends)."""
+    env = {"TEST_MAX_FRAME_BYTES": FOUR_MIB, "TEST_MAX_SERVER_FRAME_BYTES": FOUR_MIB}
+    args = ["--ws-max-size", str(2 * 1024 * 1024)]
+    with ServerProcess(APP, SETTINGS, env=env, args=args, server="uvicorn") as process:
+        log = eventually_logged(process, "hyperchannels.W003")
+    assert "MAX_FRAME_BYTES is 4194304 bytes but this uvicorn process" in log
+    assert "at most 2097152 bytes" in log and "--ws-max-size" in log
+    assert "hyperchannels.W004" not in log

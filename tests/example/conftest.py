@@ -1,4 +1,5 @@
-"""The example project served by a real daphne on Redis, for Chromium to drive."""
+"""The example project served by a real ASGI server (each of ``tests.servers.SERVERS``) on Redis,
+for Chromium to drive."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import browser  # noqa: F401  (the module-scoped Chromium fixture)
-from tests.servers import ROOT, DaphneProcess
+from tests.servers import ROOT, ServerProcess
 
 EXAMPLE = ROOT / "consumers"
 
 
 class Example:
-    def __init__(self, server: DaphneProcess, env: dict[str, str]) -> None:
+    def __init__(self, server: ServerProcess, env: dict[str, str]) -> None:
         self.server = server
         self.env = env
 
@@ -41,7 +42,7 @@ class Example:
 
 
 @pytest.fixture(scope="module")
-def example(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Example]:
+def example(tmp_path_factory: pytest.TempPathFactory, redis_url: str, server_name: str) -> Iterator[Example]:
     db: Path = tmp_path_factory.mktemp("example") / "db.sqlite3"
     env = {
         **os.environ,
@@ -60,7 +61,7 @@ def example(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterato
             capture_output=True,
             timeout=120,
         )
-    with DaphneProcess("example.asgi:application", "example.settings", env=env) as server:
+    with ServerProcess("example.asgi:application", "example.settings", env=env, server=server_name) as server:
         yield Example(server, env)
 
 

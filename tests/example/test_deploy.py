@@ -1,4 +1,4 @@
-"""The deploy recipe's nginx config, run for real in front of two daphne workers on Redis."""
+"""The deploy recipe's nginx config, run for real in front of two workers on Redis (each server)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from websockets.sync.client import ClientConnection
 
 from tests.conftest import require
 from tests.example.conftest import EXAMPLE
-from tests.servers import ROOT, DaphneProcess, free_port, wait_for_port
+from tests.servers import ROOT, ServerProcess, free_port, wait_for_port
 from tests.wire import connect_sync
 
 pytestmark = [pytest.mark.daphne, pytest.mark.redis]
@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.daphne, pytest.mark.redis]
 
 @pytest.fixture(scope="module")
 def balanced(
-    tmp_path_factory: pytest.TempPathFactory, redis_url: str
-) -> Iterator[tuple[int, list[DaphneProcess]]]:
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, server_name: str
+) -> Iterator[tuple[int, list[ServerProcess]]]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     require(os.path.exists(nginx), "nginx is not installed (apt-get install nginx-light)")
     work: Path = tmp_path_factory.mktemp("deploy")
@@ -53,7 +53,8 @@ def balanced(
             capture_output=True,
             timeout=120,
         )
-    workers = [DaphneProcess("example.asgi:application", "example.settings", env=env) for _ in range(2)]
+    app, settings = "example.asgi:application", "example.settings"
+    workers = [ServerProcess(app, settings, env=env, server=server_name) for _ in range(2)]
     for worker in workers:
         worker.start()
     port = free_port()
@@ -98,7 +99,7 @@ def recv_until(ws: ClientConnection, predicate: object) -> dict[str, object]:
 
 
 def test_nginx_balances_sockets_over_both_workers_and_broadcasts_cross(
-    balanced: tuple[int, list[DaphneProcess]],
+    balanced: tuple[int, list[ServerProcess]],
 ) -> None:
     port, workers = balanced
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
@@ -143,7 +144,7 @@ def sign_in(port: int, username: str) -> str:
 
 
 def test_signing_in_through_nginx_gives_an_authenticated_socket(
-    balanced: tuple[int, list[DaphneProcess]],
+    balanced: tuple[int, list[ServerProcess]],
 ) -> None:
     port, _ = balanced
     session = sign_in(port, "ann")

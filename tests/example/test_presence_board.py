@@ -1,4 +1,4 @@
-"""Who is here on the example board, in real Chromium, over two daphne workers sharing Redis
+"""Who is here on the example board, in real Chromium, over two workers (daphne or uvicorn) sharing Redis
 (docs/presence.md): one avatar per user however many tabs, a reload is no leave and no join."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.example.conftest import Example, sign_in
-from tests.servers import ROOT, DaphneProcess
+from tests.servers import ROOT, ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.daphne, pytest.mark.redis]
 
@@ -26,9 +26,10 @@ window.addEventListener("hyper:presence", (e) => window.presenceLog.push(e.detai
 
 
 @pytest.fixture(scope="module")
-def worker_b(example: Example) -> Iterator[DaphneProcess]:
+def worker_b(example: Example) -> Iterator[ServerProcess]:
     """A second worker of the example on the same database and Redis."""
-    with DaphneProcess("example.asgi:application", "example.settings", env=example.env) as server:
+    app, settings = "example.asgi:application", "example.settings"
+    with ServerProcess(app, settings, env=example.env, server=example.server.server) as server:
         yield server
 
 
@@ -60,7 +61,7 @@ def open_board(context: Any, url: str, path: str) -> Any:
 
 
 def test_two_tabs_one_avatar_a_reload_is_nothing_and_the_last_tab_leaves_after_the_grace(
-    browser: Any, example: Example, worker_b: DaphneProcess
+    browser: Any, example: Example, worker_b: ServerProcess
 ) -> None:
     board = f"/board/p-{uuid.uuid4().hex[:8]}/"
     ann_context, bob_context = browser.new_context(), browser.new_context()

@@ -14,7 +14,7 @@ import pytest
 import redis
 from websockets.asyncio.client import ClientConnection
 
-from tests.servers import DaphneProcess
+from tests.servers import ServerProcess
 from tests.wire import connect, receive
 
 pytestmark = [pytest.mark.daphne, pytest.mark.redis]
@@ -25,7 +25,7 @@ REFRESH = TTL / 3
 
 
 class Cluster:
-    def __init__(self, redis_url: str, kind: str) -> None:
+    def __init__(self, redis_url: str, kind: str, server: str) -> None:
         self.redis_url = redis_url
         self.signals = f"presence-signals-{uuid.uuid4().hex[:8]}"
         env = {
@@ -36,8 +36,9 @@ class Cluster:
             "HYPER_TEST_PRESENCE_GRACE": str(GRACE),
             "HYPER_TEST_SIGNALS": self.signals,
         }
-        self.a = DaphneProcess("tests.presence.asgi:application", "tests.presence.settings", env=env)
-        self.b = DaphneProcess("tests.presence.asgi:application", "tests.presence.settings", env=env)
+        app, settings = "tests.presence.asgi:application", "tests.presence.settings"
+        self.a = ServerProcess(app, settings, env=env, server=server)
+        self.b = ServerProcess(app, settings, env=env, server=server)
 
     def fired(self) -> list[dict[str, Any]]:
         client = redis.Redis.from_url(self.redis_url)
@@ -45,14 +46,14 @@ class Cluster:
 
 
 @pytest.fixture(params=["core", "pubsub"])
-def cluster(request: pytest.FixtureRequest, redis_url: str) -> Iterator[Cluster]:
-    cluster = Cluster(redis_url, request.param)
+def cluster(request: pytest.FixtureRequest, redis_url: str, server_name: str) -> Iterator[Cluster]:
+    cluster = Cluster(redis_url, request.param, server_name)
     with cluster.a, cluster.b:
         yield cluster
     redis.Redis.from_url(redis_url).delete(cluster.signals)
 
 
-async def open_socket(server: DaphneProcess, room: str, query: str = "") -> ClientConnection:
+async def open_socket(server: ServerProcess, room: str, query: str = "") -> ClientConnection:
     return await connect(f"{server.ws_url}/ws/presence/{room}/?{query}", origin=server.http_url)
 
 
@@ -100,7 +101,10 @@ async def test_a_worker_killed_with_sigkill_loses_its_entries_and_one_leave_is_p
     left = await presence_push(bob, timeout=TTL + REFRESH + GRACE + 5)
     elapsed = time.monotonic() - killed
     assert left["data"] == {
-        "group": f"room-{room}", "joins": {}, "leaves": {"ann": [{"name": "Ann"}]}, "updates": {}
+        "group": f"room-{room}",
+        "joins": {},
+        "leaves": {"ann": [{"name": "Ann"}]},
+        "updates": {},
     }
     assert elapsed <= TTL + REFRESH + 1.0, elapsed
     # Exactly once: no second leave from anyone, and one presence_left, fired by worker B.
