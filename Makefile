@@ -23,7 +23,7 @@ system-deps:
 	./scripts/install-system-deps
 
 demo: $(STAMP)
-	PY=../$(PY) ./consumers/run-demo
+	PY=../$(PY) SERVER=$(SERVER) ./consumers/run-demo
 
 test: $(STAMP) $(JS_STAMP) system-deps lint
 	$(PY) -m pytest

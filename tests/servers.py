@@ -35,6 +35,30 @@ def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing listened on {host}:{port} within {timeout} s")
 
 
+def listening(port: int) -> bool:
+    """Whether a socket listens on loopback ``port``, read from /proc/net/tcp: unlike a probing
+    connect, this takes no ephemeral port that a server about to bind could need."""
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.split(":")[1], 16) == port:  # 0A: LISTEN
+                return True
+    return False
+
+
+def wait_for_listener(port: int, timeout: float = 20.0) -> None:
+    """``wait_for_port`` without connecting: for ports next to one another (a demo's
+    ``PORT`` and ``PORT + 1``), where a probe's own local port can take the neighbour's."""
+    if not os.path.exists("/proc/net/tcp"):
+        wait_for_port(port, timeout)
+        return
+    deadline = time.monotonic() + timeout
+    while not listening(port):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout} s")
+        time.sleep(0.05)
+
+
 ALL_SERVERS = ("daphne", "uvicorn")
 """``daphne``; ``uvicorn`` with its ``websockets`` implementation (``uvicorn[standard]``)."""
 SERVERS = tuple(

@@ -1,4 +1,6 @@
-"""The README's run command serves the example project, so the demo cannot silently break."""
+"""The README's run command serves the example project, so the demo cannot silently break: on
+daphne (``make demo``) and on uvicorn (``make demo SERVER=uvicorn``), each server of
+``tests.servers.SERVERS``."""
 
 from __future__ import annotations
 
@@ -14,17 +16,22 @@ from typing import Any
 
 import pytest
 
-from tests.servers import ROOT, free_port, wait_for_port
+from tests.servers import ROOT, free_port, wait_for_listener, wait_for_port
 from tests.wire import connect, connect_sync, is_protocol_push, opening
 
 pytestmark = pytest.mark.daphne
 
 
-def run_demo(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def demo_command(server: str) -> list[str]:
+    """``make demo``, as the README has it for daphne, with ``SERVER=...`` for another server."""
+    return ["make", "--no-print-directory", "demo", *([f"SERVER={server}"] if server != "daphne" else [])]
+
+
+def run_demo(env: dict[str, str], log: Path, server: str) -> subprocess.Popen[bytes]:
     """The README's run command, in a process group of its own (so it can be stopped whole)."""
     with open(log, "wb") as out:
         return subprocess.Popen(
-            ["make", "--no-print-directory", "demo"],
+            demo_command(server),
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -34,19 +41,19 @@ def run_demo(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="module")
-def demo_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return Path(tmp_path_factory.getbasetemp()) / "demo.log"
+def demo_log(tmp_path_factory: pytest.TempPathFactory, server_name: str) -> Path:
+    return Path(tmp_path_factory.getbasetemp()) / f"demo-{server_name}.log"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, demo_log: Path) -> Iterator[int]:
+def demo(tmp_path_factory: pytest.TempPathFactory, demo_log: Path, server_name: str) -> Iterator[int]:
     port = free_port()
     db = tmp_path_factory.mktemp("demo") / "db.sqlite3"
     env = {**os.environ, "PORT": str(port), "DEMO_DB": str(db)}
     env.pop("REDIS_URL", None)
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = demo_log
-    process = run_demo(env, log)
+    process = run_demo(env, log, server_name)
     try:
         wait_for_port(port, timeout=120)
         yield port
@@ -98,17 +105,21 @@ async def test_demo_socket_answers_an_action(demo: int, demo_log: Path) -> None:
     assert [f["event"] for f in replies] == ["patch_html", "patch_html", "patch_signals", "patch_html", "end"]
     assert "From a test" in replies[1]["data"]["content"]
     assert replies[2]["data"]["board"]["cards"] >= 1
-    # The action logs one line; daphne's root handler must not print it a second time.
-    lines = [line for line in demo_log.read_text().splitlines() if "added to readme" in line]
-    assert len(lines) == 1, demo_log.read_text()
+    # The action logs one line; the server's root handler must not print it a second time.
+    log = demo_log.read_text()
+    lines = [line for line in log.splitlines() if "added to readme" in line]
+    assert len(lines) == 1, log
+    served_by = "Uvicorn running on" if "uvicorn" in demo_log.name else "Starting server at"
+    assert served_by in log and "Traceback" not in log, log
 
 
 def test_demo_with_an_unanswering_redis_exits_with_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "PORT": str(free_port()), "DEMO_DB": str(tmp_path / "db.sqlite3")}
     env["REDIS_URL"] = "redis://127.0.0.1:1/0"  # port 1: nothing listens there
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    make = ["make", "--no-print-directory", "demo"]
-    result = subprocess.run(make, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        demo_command("daphne"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0
     said = [line for line in result.stderr.splitlines() if line.startswith("run-demo:")]
     assert len(said) == 1, result.stderr
@@ -117,7 +128,7 @@ def test_demo_with_an_unanswering_redis_exits_with_one_clear_line(tmp_path: Path
     assert not (tmp_path / "db.sqlite3").exists()  # it stopped before doing anything
 
 
-def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: str) -> None:
+def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: str, server_name: str) -> None:
     import uuid
 
     port = free_port()
@@ -137,10 +148,10 @@ def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: s
         "CHANNEL_PREFIX": f"demo-{uuid.uuid4().hex[:8]}",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    process = run_demo(env, tmp_path / "demo.log")
+    process = run_demo(env, tmp_path / "demo.log", server_name)
     try:
-        wait_for_port(port, timeout=120)
-        wait_for_port(second, timeout=60)
+        wait_for_listener(port, timeout=120)
+        wait_for_listener(second, timeout=60)
         board = f"two-{uuid.uuid4().hex[:6]}"
         with (
             connect_sync(f"ws://127.0.0.1:{port}/ws/board/{board}/", origin=f"http://127.0.0.1:{port}") as a,
@@ -157,3 +168,17 @@ def test_demo_with_redis_runs_two_workers_that_sync(tmp_path: Path, redis_url: s
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(20)
+
+
+def test_demo_on_a_server_it_does_not_know_exits_with_one_clear_line(tmp_path: Path) -> None:
+    env = {**os.environ, "PORT": str(free_port()), "DEMO_DB": str(tmp_path / "db.sqlite3")}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        demo_command("gunicorn"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    said = [line for line in result.stderr.splitlines() if line.startswith("run-demo:")]
+    assert said == [
+        "run-demo: SERVER=gunicorn is not a server this demo runs on: use SERVER=daphne or SERVER=uvicorn"
+    ]
+    assert not (tmp_path / "db.sqlite3").exists()
