@@ -66,27 +66,32 @@ SERVERS = tuple(
 )
 
 
+UVICORN_WS = {"uvicorn": "websockets", "uvicorn-sansio": "websockets-sansio", "uvicorn-wsproto": "wsproto"}
+"""Each uvicorn server name and its ``--ws`` implementation."""
+
+
 def server_command(server: str, application: str, port: int, args: Sequence[str] = ()) -> list[str]:
     """The command line that serves ``application`` on ``127.0.0.1:port`` with ``server``.
 
-    ``server`` is ``daphne``, ``uvicorn`` (its ``websockets`` implementation) or
+    ``server`` is ``daphne``, ``uvicorn`` (its ``websockets`` implementation),
+    ``uvicorn-sansio`` (``websockets-sansio``, what uvicorn's ``--ws auto`` picks) or
     ``uvicorn-wsproto``. ``args`` are that server's own options.
     """
     if server == "daphne":
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, application]
-    if server in ("uvicorn", "uvicorn-wsproto"):
-        ws = "wsproto" if server == "uvicorn-wsproto" else "websockets"
+    if server in UVICORN_WS:
+        ws = UVICORN_WS[server]
         return [
             sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
             "--ws", ws, "--lifespan", "off", "--no-access-log", *args, application,
         ]  # fmt: skip
-    raise ValueError(f"unknown server {server!r}: expected daphne, uvicorn or uvicorn-wsproto")
+    raise ValueError(f"unknown server {server!r}: expected daphne or one of {sorted(UVICORN_WS)}")
 
 
 class ServerProcess:
     """One ASGI server process serving ``application`` (``module:attr``) on a loopback port.
 
-    ``server`` is ``daphne``, ``uvicorn`` or ``uvicorn-wsproto``; ``settings`` is the
+    ``server`` is ``daphne`` or a uvicorn name (``UVICORN_WS``); ``settings`` is the
     ``DJANGO_SETTINGS_MODULE`` it runs with; ``env`` adds variables and ``args`` the server's
     own options (e.g. daphne's ``["--websocket-max-message-size", "2097152"]``).
     Use as a context manager, or call ``start``/``stop``; ``restart`` keeps the port.

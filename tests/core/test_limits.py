@@ -123,10 +123,12 @@ async def test_a_client_frame_over_1_mib_with_each_servers_defaults(stock: Serve
         assert (await call(ws, "ok", "received", {"text": "a" * 1000}))[-1]["event"] == "end"
 
 
-async def test_uvicorn_closes_with_1009_on_a_client_message_over_its_ws_max_size() -> None:
-    """uvicorn's own cap, measured: a message one byte over ``--ws-max-size`` (its default,
-    16 MiB) is closed with 1009 before hyperchannels sees it; one at the cap is answered 413."""
-    with ServerProcess(APP, SETTINGS, server="uvicorn") as uvicorn:
+@pytest.mark.parametrize("implementation", ["uvicorn", "uvicorn-sansio", "uvicorn-wsproto"])
+async def test_uvicorn_closes_with_1009_on_a_client_message_over_its_ws_max_size(implementation: str) -> None:
+    """uvicorn's own cap, measured with each of its WebSocket implementations: a message one byte
+    over ``--ws-max-size`` (its default, 16 MiB) is closed with 1009 before hyperchannels sees
+    it; one at the cap is answered 413."""
+    with ServerProcess(APP, SETTINGS, server=implementation) as uvicorn:
         for size, expected in ((16 * 1024 * 1024, 413), (16 * 1024 * 1024 + 1, 1009)):
             async with socket_to(uvicorn) as ws:
                 await ws.send("a" * size)

@@ -153,14 +153,21 @@ def serving(args: list[str], project: Path, port: int) -> Iterator[str]:
 
 
 @pytest.mark.daphne
-@pytest.mark.parametrize("way", ["daphne", "runserver"])
-def test_both_documented_ways_serve_the_page_the_client_and_the_socket(project: Path, way: str) -> None:
-    """``daphne mysite.asgi:application`` and ``python manage.py runserver``, on a free port."""
-    assert "`daphne mysite.asgi:application`" in readme() and "`python manage.py runserver`" in readme()
+@pytest.mark.parametrize("way", ["daphne", "runserver", "uvicorn"])
+def test_every_documented_way_serves_the_page_the_client_and_the_socket(project: Path, way: str) -> None:
+    """``daphne mysite.asgi:application``, ``python manage.py runserver`` and
+    ``uvicorn mysite.asgi:application``, on a free port."""
+    for command in (
+        "daphne mysite.asgi:application",
+        "python manage.py runserver",
+        "uvicorn mysite.asgi:application",
+    ):
+        assert f"`{command}`" in readme()
     port = free_port()
     args = {
         "daphne": ["daphne", "-p", str(port), "mysite.asgi:application"],
         "runserver": ["python", "manage.py", "runserver", str(port), "--noreload"],
+        "uvicorn": ["uvicorn", "--port", str(port), "mysite.asgi:application"],
     }[way]
     for host in serving(args, project, port):
         with urllib.request.urlopen(f"http://{host}/", timeout=10) as page:
