@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.servers import DaphneProcess
 
-from . import presence, recovery, report, scale, servers
+from . import presence, recovery, report, scale, servers, slow_reader
 from .recovery import _env as bench_env
 from .recovery import _go as go
 from .recovery import _line as read_line
@@ -251,6 +251,7 @@ SCENARIOS = (
     "presence",
     "servers",
     "scale",
+    "slow-reader",
 )
 
 
@@ -321,6 +322,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sockets = args.scale_sockets or (60 if args.quick else 10_000)
         clients = args.scale_clients or max(1, -(-sockets // 2500))
         results["scale"] = scale.bench_scale(names, sockets, clients, run_load)
+    if "slow-reader" in only:
+        results["slow_reader"] = slow_reader.bench_slow_reader(**(slow_reader.QUICK if args.quick else {}))
     results["bundle"] = report.bundle_size()
     if only != set(SCENARIOS):
         results = report.merged(results)
