@@ -166,6 +166,13 @@ class ServerProcess:
         except FileNotFoundError:
             return ""
 
+    def sockets_accepted(self, path: str) -> int:
+        """How many sockets to ``path`` (with its query string, if any) the log says were
+        accepted: daphne logs ``WSCONNECT <path>``, uvicorn ``"WebSocket <path>" [accepted]``."""
+        if self.server == "daphne":
+            return self.log().count(f'"WSCONNECT {path}"')
+        return self.log().count(f'"WebSocket {path}" [accepted]')
+
     def __enter__(self) -> ServerProcess:
         return self.start()
 

@@ -112,7 +112,7 @@ def test_nginx_balances_sockets_over_both_workers_and_broadcasts_cross(
             for _ in range(4)
         ]
         for worker in workers:  # round robin: each worker holds some of the sockets
-            assert worker.log().count(f"WSCONNECT /ws/board/{board}/") >= 1, worker.log()
+            assert worker.sockets_accepted(f"/ws/board/{board}/") >= 1, worker.log()
         sender, *others = sockets
         sender.send(json.dumps({"type": "action", "id": "1", "name": "add", "data": {"title": "Balanced"}}))
         recv_until(sender, lambda f: f.get("id") == "1" and f["event"] == "end")
