@@ -146,6 +146,42 @@ async def test_broadcast_crosses_daphne_processes_and_survives_a_worker_restart(
         await ws.close()
 
 
+async def test_close_codes_sent_from_another_process_arrive_as_sent(redis_url: str, server_name: str) -> None:
+    """``close_group`` with each kind of code (normal, the default 4000, the 44xx codes that stop
+    the browser client for good, another app code): the server passes each on unchanged."""
+    prefix = f"hyperclose-{uuid.uuid4().hex[:8]}"
+    codes = [1000, 4000, 4401, 4403, 4408, 3001]
+    with worker("pubsub", redis_url, prefix, server_name) as server:
+        sockets = [await open_socket(server, f"close-{code}") for code in codes]
+        script = "import django; django.setup()\nfrom hyperchannels import close_group\n" + "".join(
+            f"close_group('room-close-{code}', {code})\n" for code in codes
+        )
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "HYPER_TEST_LAYER": "pubsub",
+            "REDIS_URL": redis_url,
+            "HYPER_TEST_PREFIX": prefix,
+            "PYTHONPATH": str(ROOT),
+        }
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-c", script],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        received = []
+        for ws in sockets:
+            await asyncio.wait_for(ws.wait_closed(), 10)
+            closed = ws.protocol.close_rcvd  # the close frame the server sent (None: no frame)
+            received.append(closed.code if closed is not None else None)
+        assert received == codes
+        assert "Traceback" not in server.log(), server.log()
+
+
 async def test_idle_sockets_still_receive_after_15_seconds_on_every_layer(
     redis_url: str, server_name: str
 ) -> None:
