@@ -8,11 +8,17 @@ Where unsent frames pile up depends on the server:
   so the outbox finds the twisted transport and reads how many bytes it holds. Above
   ``HIGH_WATER`` bytes it stops handing frames to daphne and keeps them in its own queue
   (whole frames it can drop), handing them on as the transport drains.
-- A server whose ``send`` waits for the client (uvicorn) holds at most a frame or so; the
+- A server whose ``send`` waits for the client (uvicorn) holds what its transport takes
+  before ``send`` blocks (64 KiB with ``--ws websockets``) besides the kernel's buffers; the
   frames wait in the socket's inbox instead, and ``hold``/``release`` count them there.
+  uvicorn then gives the client ``websockets``' close timeout (10 s) to read up to the 4408
+  close frame before it drops the connection, as ``CLOSE_GRACE_SECONDS`` does on daphne.
 
 Either way, past ``MAX_BUFFERED_BYTES`` the socket's queued frames are dropped at once and the
-consumer closes it with 4408; the page reconnects and resumes what it missed.
+consumer closes it with 4408; the page reconnects and resumes what it missed. The bytes counted
+are the frames' text before any permessage-deflate (uvicorn negotiates it, daphne doesn't): what
+the server holds in memory, not what crosses the network. tests/access/test_daphne_limits.py
+measures both servers.
 """
 
 from __future__ import annotations
