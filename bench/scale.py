@@ -33,6 +33,14 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else 0.0
 
 
+def _added(counts: list[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for key, value in count.items():
+            total[key] = total.get(key, 0) + value
+    return total
+
+
 def scale_once(
     server: str, sockets: int, clients: int, parallel: int, timeout: float, run_load: Any
 ) -> dict[str, Any]:
@@ -67,7 +75,8 @@ def scale_once(
                 if n
             ]
             try:
-                opened = sum(_line(loader)["ready"] for loader in loaders)
+                readies = [_line(loader) for loader in loaders]
+                opened = sum(ready["ready"] for ready in readies)
                 connect_seconds = time.time() - started
                 time.sleep(1.0)
                 after = process.rss_kib()
@@ -93,12 +102,14 @@ def scale_once(
         for key in ("resumed", "dropped", "failed_connects", "ok", "resynced", "errors", "replayed")
     }
     storm["complete"] = all(s["complete"] for s in storms)
+    storm["failure_reasons"] = _added([s["failure_reasons"] for s in storms])
     storm["seconds"] = max(s["finished"] for s in storms) - closed if storm["resumed"] else None
     return {
         "server": server,
         "sockets": opened,
         "clients": len(loaders),
         "connect_seconds": connect_seconds,
+        "failed_opens": _added([ready["failed_opens"] for ready in readies]),
         "rss_before_kib": before,
         "rss_after_kib": after,
         "kib_per_socket": (after - before) / opened,
@@ -130,7 +141,8 @@ def bench_scale(
             f"{s['resumed']}/{s['dropped']} back and resumed in "
             f"{s['seconds'] if s['seconds'] is None else round(s['seconds'], 2)}s, "
             f"{s['failed_connects']} failed connects, {s['replayed']} replayed, "
-            f"{s['resynced']} resynced, {s['errors']} errors",
+            f"{s['resynced']} resynced, {s['errors']} errors; failed: opens {row['failed_opens']}, "
+            f"reconnects {s['failure_reasons']}",
             flush=True,
         )
     return {"sockets": sockets, "clients": clients, "parallel": parallel, "rows": rows}

@@ -4,6 +4,8 @@ Holds ``sockets`` HyperConsumer sockets to one server on loopback, each a lean a
 (raw frames, ``bench.driver``'s framing) that behaves as the browser client does after a drop
 (docs/recovery.md; ``static/hyperchannels/timer.js``): it reconnects after 1 s doubling to 30 s,
 each delay jittered ±20 %, and on open sends one ``resume`` with the last position it applied.
+Like the browser client it has no handshake timeout of its own (only the run's bound): a
+handshake is given up only when the server closes or refuses it.
 
 Talks with the orchestrator in lines: prints ``{"ready": n}`` once every socket is open, then
 answers each stdin line: ``broadcast`` waits until every socket has a ``toast`` push stamped
@@ -29,6 +31,8 @@ from .driver import _mask, _split_frame
 GROUP = "bench"
 PATH = "/ws/hyper/"
 RECONNECT_MIN, RECONNECT_MAX = 1.0, 30.0  # protocol.json's reconnect_min_ms / reconnect_max_ms
+FAILURES: dict[str, int] = {}
+"""Failed reconnects of this process's sockets, by reason (exception text, cut short)."""
 
 
 def raise_fd_limit(wanted: int) -> int:
@@ -43,8 +47,9 @@ def raise_fd_limit(wanted: int) -> int:
 class Client(asyncio.Protocol):
     """One socket's whole life: connects, reads its pushes, reconnects the browser's way."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, patience: float) -> None:
         self.port = port
+        self.patience = patience
         self.position: dict[str, Any] | None = None  # the last one applied, as the page keeps it
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
@@ -66,12 +71,14 @@ class Client(asyncio.Protocol):
         self.opened = loop.create_future()
         try:
             await loop.create_connection(lambda: self, "127.0.0.1", self.port)
-            await asyncio.wait_for(self.opened, 30)
-        except (TimeoutError, OSError, ConnectionError):
+            await asyncio.wait_for(self.opened, self.patience)
+        except (OSError, TimeoutError) as exc:
             if self.transport is not None:
                 self.transport.abort()
             self.attempt += 1
             self.failures += 1
+            reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc)[:60]
+            FAILURES[reason] = FAILURES.get(reason, 0) + 1
             self.schedule()
 
     def schedule(self) -> None:
@@ -95,7 +102,8 @@ class Client(asyncio.Protocol):
         was_open = self.upgraded
         self.transport, self.upgraded = None, False
         if not self.opened.done():
-            self.opened.set_exception(ConnectionError("closed before the positions push"))
+            stage = "after the upgrade" if was_open else "during the handshake"
+            self.opened.set_exception(ConnectionError(f"closed {stage}, before the positions push ({exc})"))
         elif was_open:  # the server dropped an open socket: the browser's onclose
             self.drops += 1
             self.schedule()
@@ -167,16 +175,28 @@ async def _until(check: Any, timeout: float) -> bool:
 async def run(port: int, sockets: int, parallel: int, timeout: float) -> None:
     raise_fd_limit(sockets + 256)
     loop = asyncio.get_running_loop()
-    clients = [Client(port) for _ in range(sockets)]
+    clients = [Client(port, timeout) for _ in range(sockets)]
     gate = asyncio.Semaphore(parallel)
 
+    refused: dict[str, int] = {}
+
     async def first(client: Client) -> None:
+        """Open a socket to hold; a failed open is counted and tried again, 5 times at most."""
         async with gate:
-            await loop.create_connection(lambda: client, "127.0.0.1", port)
-            await asyncio.wait_for(client.opened, timeout)
+            for _ in range(5):
+                client.opened = loop.create_future()
+                client.buffer = b""
+                try:
+                    await loop.create_connection(lambda: client, "127.0.0.1", port)
+                    await asyncio.wait_for(client.opened, timeout)
+                    return
+                except (OSError, TimeoutError) as exc:
+                    refused[str(exc)[:80]] = refused.get(str(exc)[:80], 0) + 1
+                    await asyncio.sleep(0.5)
+            raise RuntimeError(f"could not open a socket 5 times: {refused}")
 
     await asyncio.wait_for(asyncio.gather(*(first(c) for c in clients)), timeout)
-    print(json.dumps({"ready": len(clients)}), flush=True)
+    print(json.dumps({"ready": len(clients), "failed_opens": refused}), flush=True)
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
         if line == "broadcast":
             done = await _until(lambda: all(c.stamp_latency is not None for c in clients), timeout)
@@ -194,6 +214,7 @@ async def run(port: int, sockets: int, parallel: int, timeout: float) -> None:
                         "finished": max(back, default=0.0),
                         "dropped": sum(bool(c.drops) for c in clients),
                         "failed_connects": sum(c.failures for c in clients),
+                        "failure_reasons": FAILURES,
                         "ok": outcomes.count("ok"),
                         "resynced": outcomes.count("resynced"),
                         "errors": outcomes.count("error"),

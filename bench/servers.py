@@ -23,11 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = "bench.project.asgi:application"
 SETTINGS = "bench.project.settings"
 
-ALL_SERVERS = ("daphne", "uvicorn", "uvicorn-wsproto", "granian", "hypercorn")
+ALL_SERVERS = ("daphne", "uvicorn", "uvicorn-sansio", "uvicorn-wsproto", "granian", "hypercorn")
 """Every server the bench knows; ``installed_servers`` keeps those importable here."""
 _MODULES = {
     "daphne": "daphne",
     "uvicorn": "uvicorn",
+    "uvicorn-sansio": "uvicorn",
     "uvicorn-wsproto": "wsproto",
     "granian": "granian",
     "hypercorn": "hypercorn",
@@ -50,6 +51,10 @@ def command(server: str, application: str, port: int) -> list[str]:
             "--port", str(port), "--workers", "1", "--backpressure", "65535", "--log-level", "warning",
             application,
         ]  # fmt: skip
+    if server == "uvicorn-sansio":  # uvicorn's newer websockets implementation (websockets' sans-I/O)
+        line = server_command("uvicorn", application, port)
+        ws = line.index("--ws") + 1
+        return [*line[:ws], "websockets-sansio", *line[ws + 1 :]]
     if server == "hypercorn":
         return [
             sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
