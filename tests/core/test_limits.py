@@ -189,11 +189,16 @@ async def test_uvicorn_needs_no_flags_for_large_replies_and_broadcasts() -> None
         assert "hyperchannels.W00" not in uvicorn.log()
 
 
-def test_a_uvicorn_process_warns_at_startup_when_max_frame_bytes_tops_its_ws_max_size() -> None:
+@pytest.mark.parametrize("given", ["flag", "flag=", "env"])
+def test_a_uvicorn_process_warns_at_startup_when_max_frame_bytes_tops_its_ws_max_size(given: str) -> None:
     """uvicorn runs no system checks either; hyperchannels reads ``--ws-max-size`` from its command
-    line and logs W003 (never W004: uvicorn caps nothing it sends)."""
+    line (or ``UVICORN_WS_MAX_SIZE``, which uvicorn reads too) and logs W003 (never W004:
+    uvicorn caps nothing it sends)."""
     env = {"TEST_MAX_FRAME_BYTES": FOUR_MIB, "TEST_MAX_SERVER_FRAME_BYTES": FOUR_MIB}
-    args = ["--ws-max-size", str(2 * 1024 * 1024)]
+    cap = str(2 * 1024 * 1024)
+    args = {"flag": ["--ws-max-size", cap], "flag=": [f"--ws-max-size={cap}"], "env": []}[given]
+    if given == "env":
+        env["UVICORN_WS_MAX_SIZE"] = cap
     with ServerProcess(APP, SETTINGS, env=env, args=args, server="uvicorn") as process:
         log = eventually_logged(process, "hyperchannels.W003")
     assert "MAX_FRAME_BYTES is 4194304 bytes but this uvicorn process" in log
