@@ -40,6 +40,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP) $(JS_STAMP) system-deps
+	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) -m bench
 
 clean:
