@@ -5,7 +5,8 @@ thread-sensitive thread, so sync actions of different sockets run side by side; 
 ``SYNC_THREADS_PER_SOCKET`` of them for one socket at once (``SocketThreads``), so one socket
 can't hold every thread. Each call keeps Django's database-connection hygiene
 (``close_old_connections`` before and after), which is why the consumer itself never hops to
-a thread per frame.
+a thread per frame. The threads are ``workers.WorkerThreads``: a call still blocked when the
+server shuts down never holds up the process's exit.
 """
 
 from __future__ import annotations
@@ -13,27 +14,31 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 from django.db import close_old_connections
 
 from .conf import get_setting
+from .workers import WorkerThreads
 
 T = TypeVar("T")
 
-_pool: ThreadPoolExecutor | None = None
+_pool: WorkerThreads | None = None
 _pool_lock = threading.Lock()
 
 
-def _shared_pool() -> ThreadPoolExecutor:
+def _as_executor(threads: WorkerThreads) -> Any:
+    """asgiref annotates ``executor`` as a ``ThreadPoolExecutor`` but takes any ``Executor``
+    (it only hands it to ``loop.run_in_executor``)."""
+    return threads
+
+
+def _shared_pool() -> WorkerThreads:
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=int(get_setting("SYNC_THREADS")), thread_name_prefix="hyper-sync"
-            )
+            _pool = WorkerThreads(int(get_setting("SYNC_THREADS")), "hyper-sync")
         return _pool
 
 
@@ -50,7 +55,8 @@ def _with_db_hygiene(func: Callable[..., T]) -> Callable[..., T]:
 
 async def run_sync(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``func`` in a worker thread and await its result."""
-    runner = SyncToAsync(_with_db_hygiene(func), thread_sensitive=False, executor=_shared_pool())
+    pool = _as_executor(_shared_pool())
+    runner = SyncToAsync(_with_db_hygiene(func), thread_sensitive=False, executor=pool)
     result: T = await runner(*args, **kwargs)
     return result
 
@@ -69,7 +75,7 @@ class ThreadedGenerator:
     def __init__(self, generator: Generator[Any, Any, Any], turns: asyncio.Semaphore | None = None) -> None:
         self._generator = generator
         self._turns = turns
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyper-gen")
+        self._thread = WorkerThreads(1, "hyper-gen")
         self._started = False
         self._closed = False
 
@@ -91,7 +97,7 @@ class ThreadedGenerator:
     async def __anext__(self) -> Any:
         if self._closed:
             raise StopAsyncIteration
-        step = SyncToAsync(self._step, thread_sensitive=False, executor=self._thread)
+        step = SyncToAsync(self._step, thread_sensitive=False, executor=_as_executor(self._thread))
         if self._turns is None:
             item = await step()
         else:
@@ -107,7 +113,7 @@ class ThreadedGenerator:
             return
         self._closed = True
         try:
-            await SyncToAsync(self._close, thread_sensitive=False, executor=self._thread)()
+            await SyncToAsync(self._close, thread_sensitive=False, executor=_as_executor(self._thread))()
         finally:
             self._thread.shutdown(wait=False)
 

@@ -21,7 +21,7 @@ from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from . import answers, control, encoding, protocol
+from . import answers, control, encoding, protocol, servers, shutdown
 from .actions import Registry, collect_actions
 from .bridge import SocketThreads
 from .conf import get_setting
@@ -124,8 +124,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.scope = scope
         self.base_send = send
         self._client_receive = receive
-        self._outbox = Outbox(send, int(get_setting("MAX_BUFFERED_BYTES")), self._too_slow)
-        self.inbox = Inbox(self._outbox, self._route, type(self).__qualname__)
+        self.outbox = Outbox(send, int(get_setting("MAX_BUFFERED_BYTES")), self._too_slow)
+        self.inbox = Inbox(self.outbox, self._route, type(self).__qualname__)
         self._bucket = control.new_bucket()
         self._ended = asyncio.get_running_loop().create_future()
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
@@ -147,10 +147,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self._reader = asyncio.create_task(self._read_client())
         try:
             await self._ended
+        except asyncio.CancelledError:
+            if not await shutdown.server_stopping(self):  # daphne shutting down: 1012 first
+                raise
         finally:
-            for task in [self._reader, *loops]:
-                task.cancel()
-            await asyncio.gather(self._reader, *loops, return_exceptions=True)
+            await shutdown.cancel_and_wait([self._reader, *loops])
             self.running.detach()
 
     async def _read_client(self) -> None:
@@ -216,7 +217,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         """Close the socket (``code``: a WebSocket close code); nothing is sent after it."""
         if isinstance(code, int) and not isinstance(code, bool):
             code = int(code)  # servers check for a plain int (autobahn refuses an IntEnum)
-        await super().close(code, reason)
+        if not servers.close_directly(self.base_send, code if isinstance(code, int) else None, reason):
+            await super().close(code, reason)
         if self.state is ConnectionState.OPEN:
             self.state = ConnectionState.CLOSING
 
@@ -252,16 +254,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.accept()
 
     async def websocket_disconnect(self, message: dict[str, Any]) -> None:
-        self.state = ConnectionState.CLOSING
-        self.running.detach()
-        self.tracking.close()
-        await self.membership.leave_all()
-        try:
-            await self.disconnect(int(message.get("code", CloseCode.NORMAL)))
-        except Exception:
-            logger.exception("%s.disconnect() failed", type(self).__qualname__)
-        finally:
-            self.state = ConnectionState.CLOSED
+        await shutdown.end(self, int(message.get("code", CloseCode.NORMAL)))
         raise StopConsumer()
 
     # Presence (docs/presence.md) ------------------------------------------------------------
@@ -358,7 +351,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.state is not ConnectionState.OPEN:
             return
         if self._plain_send:
-            await self._outbox.send(text)
+            await self.outbox.send(text)
         else:
             await self.send(text_data=text)
 
@@ -369,7 +362,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def hyper_close(self, message: dict[str, Any]) -> None:
         """``close_group``/``close_user_sockets`` reached this socket: close it with the code."""
-        await self._close_now(control.close_code(message))
+        await self.close_now(control.close_code(message))
 
     async def hyper_revoke(self, message: dict[str, Any]) -> None:
         """``revoke``: leave the group now (if this socket's user is the one named) and tell the page."""
@@ -380,17 +373,17 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.membership.revoke(group)
             await self.send_frame(control.revoked_frame(group))
 
-    async def _close_now(self, code: int) -> None:
-        """Close at once: running invocations cancelled, queued frames dropped."""
+    async def close_now(self, code: int) -> None:
+        """Close with ``code`` at once: running invocations cancelled, queued frames dropped."""
         if self.state is not ConnectionState.OPEN:
             return
         self.running.detach()
-        self._outbox.discard()
+        self.outbox.discard()
         self.inbox.clear()
         await self.close(code)
 
     def _too_slow(self) -> None:
-        task = asyncio.get_running_loop().create_task(self._close_now(CloseCode.TOO_SLOW))
+        task = asyncio.get_running_loop().create_task(self.close_now(CloseCode.TOO_SLOW))
         self._closing = task  # keep a reference until it ran
 
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 from channels.layers import get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
+from . import shutdown
 from .conf import get_setting
 from .encoding import FrameTooLarge, encode_frame
 from .groups import check_group, layer_group
@@ -93,14 +94,16 @@ class Tracker:
         self._timers: dict[str, tuple[float, asyncio.Task[None]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._batcher = Batcher(self._send)
+        self._handed_over: set[str] = set()
         self.gate = asyncio.Semaphore(STORE_CONCURRENCY)
         """Store operations in flight at once: a storm of connects must not exhaust the layer's
         Redis connection pool (which refuses, rather than queues, past its size)."""
 
-    def spawn(self, work: Any, name: str) -> None:
+    def spawn(self, work: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def track(self, group: str, ref: str, key: str, meta: str, origin: str | None = None) -> None:
         """Store the entry and push what it changed; ``origin``: a socket that gets the whole
@@ -137,6 +140,17 @@ class Tracker:
             await self.push(group, updates={untracked.key: _parse(untracked.metas)})
         elif untracked.status == LEAVING:
             self.sweep_after(group, _grace())
+            if shutdown.stopping():
+                await self._hand_over(group, _grace())
+
+    async def _hand_over(self, group: str, delay: float) -> None:
+        """This process is going down before the leave falls due: the group's other processes
+        (those with tracking sockets in it, the only ones that need the diff) sweep it then."""
+        if group in self._handed_over:
+            return
+        self._handed_over.add(group)
+        message = {"type": PRESENCE_MESSAGE_TYPE, "group": group, "sweep_in": delay}
+        await self.layer.group_send(layer_group(group), message)
 
     def sweep_after(self, group: str, delay: float) -> None:
         """Sweep ``group`` once ``delay`` seconds have passed (a leave falls due then)."""
@@ -306,6 +320,10 @@ class SocketTracking:
     async def deliver(self, message: dict[str, Any]) -> None:
         """A ``hyper.presence`` message of one of the socket's groups."""
         group = message.get("group")
+        if "sweep_in" in message:  # another process shuts down: its leaves are due then
+            if group in self.tracked:
+                self._tracker().sweep_after(str(group), float(message["sweep_in"]))
+            return
         if message.get("origin") == self.consumer.channel_name:
             return  # this socket's own track: its presence_state has it
         pending = self._pending.get(group) if isinstance(group, str) else None
@@ -314,17 +332,23 @@ class SocketTracking:
         elif group in self.tracked:
             await self.send(message["frame"])
 
-    def close(self) -> None:
-        """The socket closed: untrack everywhere, in the background; never raises."""
+    def close(self) -> list[asyncio.Task[Any]]:
+        """The socket closed: untrack everywhere, in the background; never raises.
+
+        Returns the untracking tasks, for a shutdown that must see them done before the
+        process exits (``shutdown``)."""
         groups, self.tracked = list(self.tracked), {}
         if not groups:
-            return
+            return []
         try:
             tracker = self._tracker()
-            for group in groups:
+            return [
                 tracker.spawn(self._untrack_quietly(tracker, group), "hyperchannels presence untrack")
+                for group in groups
+            ]
         except Exception:
             logger.warning("Could not untrack a closed socket", exc_info=True)
+            return []
 
     async def _untrack_quietly(self, tracker: Tracker, group: str) -> None:
         try:

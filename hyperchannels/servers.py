@@ -1,0 +1,44 @@
+"""What hyperchannels must know of one ASGI server's internals, kept in one place.
+
+daphne hands ``websocket.close`` to autobahn's ``sendClose``, which accepts only the codes a
+*client* may send (1000 and 3000-4999) and raises for any other: the protocol's 1011 (connect
+failed) and 1012 (server restarting, docs/protocol.md "Close codes") would fail inside daphne
+and the client would see 1006. daphne itself closes with 1011 through autobahn's
+``sendCloseFrame``, which sends any code; ``close_directly`` does the same for those codes.
+uvicorn sends every code it is given. (How unsent bytes are read from daphne's transport is
+``outbox``'s.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .types import Send
+
+_AUTOBAHN_OPEN = 3
+"""autobahn's ``WebSocketProtocol.STATE_OPEN``."""
+
+
+def _sendable_by_asgi(code: int) -> bool:
+    return code == 1000 or 3000 <= code <= 4999
+
+
+def daphne_protocol(send: Send) -> Any | None:
+    """The autobahn protocol behind daphne's ``send`` (``partial(server.handle_reply, protocol)``)."""
+    args = getattr(send, "args", None)
+    protocol = args[0] if args else None
+    return protocol if hasattr(protocol, "sendCloseFrame") else None
+
+
+def close_directly(send: Send, code: int | None, reason: str | None = None) -> bool:
+    """Send a close frame with ``code`` past daphne's check, if this is daphne, the socket is
+    open and the code is one its ``websocket.close`` would refuse. Returns whether it did;
+    if not, the caller sends ``websocket.close`` as usual."""
+    if code is None or _sendable_by_asgi(code):
+        return False
+    protocol = daphne_protocol(send)
+    if protocol is None or getattr(protocol, "state", None) != _AUTOBAHN_OPEN:
+        return False
+    reason_bytes = reason.encode()[:123] if reason else None
+    protocol.sendCloseFrame(code=code, reasonUtf8=reason_bytes, isReply=False)
+    return True
