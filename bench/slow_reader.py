@@ -36,7 +36,7 @@ from .recovery import _finish as finish
 from .recovery import _go as go
 from .recovery import _line as read_line
 from .recovery import _spawn as spawn
-from .slow_reader_load import BUCKET_MS, drain_close_code, stalled
+from .slow_reader_load import BUCKET_MS, WINDOWS, drain_close_code, stalled
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "bench.slow_reader_app:application"
@@ -64,6 +64,21 @@ def percentile(histogram: dict[int, int], q: float) -> float:
         if seen >= rank:
             return (bucket + 1) * BUCKET_MS
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far: what the run cost the server,
+    whatever else the machine was busy with."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def merge(histograms: list[dict[int, int]]) -> dict[int, int]:
+    merged: dict[int, int] = {}
+    for histogram in histograms:
+        for bucket, count in histogram.items():
+            merged[bucket] = merged.get(bucket, 0) + count
+    return merged
 
 
 class RssSampler(threading.Thread):
@@ -135,6 +150,7 @@ def one_run(
             )
         for process in loaders:
             go(process)
+        cpu_start = cpu_seconds(server.process.pid)
         go(sender)
         slow_result["go"] = time.time()
         if drainer is not None:
@@ -143,6 +159,7 @@ def one_run(
         results = [read_line(process) for process in loaders]
         if drainer is not None:
             drainer.join()
+        cpu = cpu_seconds(server.process.pid) - cpu_start
         sampler.stopping.set()
         sampler.join()
         time.sleep(1.0)
@@ -157,6 +174,12 @@ def one_run(
         for bucket, count in result["histogram"].items():
             histogram[int(bucket)] = histogram.get(int(bucket), 0) + count
     counts = [count for result in results for count in result["counts"]]
+    windows: dict[int, dict[int, int]] = {}
+    for result in results:
+        for window, buckets in result["windows"].items():
+            merged = windows.setdefault(int(window), {})
+            for bucket, count in buckets.items():
+                merged[int(bucket)] = merged.get(int(bucket), 0) + count
     go_at = slow_result.pop("go")
     if "closed_at" in slow_result:
         slow_result["closed_after_s"] = round(slow_result.pop("closed_at") - go_at, 2)
@@ -170,6 +193,7 @@ def one_run(
         "p50_ms": round(percentile(histogram, 0.50), 1),
         "p99_ms": round(percentile(histogram, 0.99), 1),
         "max_ms": round(percentile(histogram, 1.0), 1),
+        "p99_by_window_ms": [round(percentile(windows[w], 0.99), 1) for w in sorted(windows)],
         "rss_start_mib": round(sampler.samples[0] / 1024, 1),
         "rss_peak_mib": round(max(sampler.samples) / 1024, 1),
         "rss_end_mib": round(end_kib / 1024, 1),
@@ -177,6 +201,9 @@ def one_run(
         "sender_max_behind_s": round(sent["max_behind_s"], 3),
         "reader_close_codes": [code for result in results for code in result["close_codes"]],
         "server_errors": errors,
+        "server_cpu_s": round(cpu, 1),
+        "load_average": round(os.getloadavg()[0], 1),
+        "_windows": windows,
         **({"slow_socket": slow_result} if slow else {}),
     }
 
@@ -196,7 +223,21 @@ def bench_slow_reader(
             for label, slow in (("without", False), ("with", True)):
                 run = one_run(redis.url, sockets, readers, pushes, size, rate, slow)
                 runs[label].append(run)
-                print(f"  slow reader {label:<7} {json.dumps(run)}", flush=True)
+                shown = {key: value for key, value in run.items() if key != "_windows"}
+                print(f"  slow reader {label:<7} {json.dumps(shown)}", flush=True)
+    buffering = []
+    for without, with_ in zip(runs["without"], runs["with"], strict=True):
+        # The pushes sent while the slow socket's frames piled up (before its close): the part
+        # of the run where it could cost the others anything.
+        closed = with_["slow_socket"].get("closed_after_s") or pushes / rate
+        last = int(closed * rate) * WINDOWS // pushes
+        p99s = [
+            percentile(merge([run["_windows"][w] for w in range(last) if w in run["_windows"]]), 0.99)
+            for run in (without, with_)
+        ]
+        buffering.append([round(p99s[0], 1), round(p99s[1], 1)])
+    for run in [*runs["without"], *runs["with"]]:
+        del run["_windows"]
     median = {label: sorted(rows, key=lambda r: r["p99_ms"])[len(rows) // 2] for label, rows in runs.items()}
     summary = {
         "sockets": sockets,
@@ -206,6 +247,7 @@ def bench_slow_reader(
         "reader_processes": readers,
         "runs": runs,
         "p99_ratio": round(median["with"]["p99_ms"] / median["without"]["p99_ms"], 2),
+        "p99_while_buffering_ms": buffering,
         "p99_ratio_each": [
             round(w["p99_ms"] / o["p99_ms"], 2) for w, o in zip(runs["with"], runs["without"], strict=True)
         ],
@@ -213,9 +255,12 @@ def bench_slow_reader(
     print(
         f"  slow reader: {sockets} sockets x {pushes} pushes of {size} B at {rate:g}/s: p99 "
         f"{median['without']['p99_ms']} ms without, {median['with']['p99_ms']} ms with the slow one "
-        f"(x{summary['p99_ratio']}, each pair {summary['p99_ratio_each']}); RSS peak "
+        f"(x{summary['p99_ratio']}, each pair {summary['p99_ratio_each']}); server CPU "
+        f"{[r['server_cpu_s'] for r in runs['without']]} / {[r['server_cpu_s'] for r in runs['with']]} s; "
+        "RSS peak "
         f"{[r['rss_peak_mib'] for r in runs['without']]} / {[r['rss_peak_mib'] for r in runs['with']]} MiB; "
-        f"slow socket {[r['slow_socket'] for r in runs['with']]}",
+        f"slow socket {[r['slow_socket'] for r in runs['with']]}; p99 (without, with) over the pushes "
+        f"sent before its close: {buffering}",
         flush=True,
     )
     return summary

@@ -23,6 +23,9 @@ from typing import Any
 
 BUCKET_MS = 0.1
 """Latencies are counted in buckets of this width (a histogram, not 2 million floats)."""
+WINDOWS = 20
+"""The latencies are also counted per twentieth of the pushes (by ``n``): when the slow
+socket costs the others anything, it is while its frames pile up, before its close."""
 STAMP = b'"t":'
 GROUP = "bench"
 
@@ -65,9 +68,12 @@ def split_frames(buffer: bytearray) -> list[tuple[int, bytes]]:
 class Reader(asyncio.Protocol):
     """One socket: counts the pushes (by their ``n``) and their latencies (now minus ``t``)."""
 
-    def __init__(self, pushes: int, histogram: dict[int, int], done: asyncio.Event) -> None:
+    def __init__(
+        self, pushes: int, histogram: dict[int, int], windows: dict[int, dict[int, int]], done: asyncio.Event
+    ) -> None:
         self.pushes = pushes
         self.histogram = histogram
+        self.windows = windows
         self.done = done
         self.seen = bytearray(pushes)
         self.received = 0
@@ -114,6 +120,8 @@ class Reader(asyncio.Protocol):
                 self.received += 1
             bucket = int((now - stamp["t"]) * 1000 / BUCKET_MS)
             self.histogram[bucket] = self.histogram.get(bucket, 0) + 1
+            window = self.windows.setdefault(n * WINDOWS // self.pushes, {})
+            window[bucket] = window.get(bucket, 0) + 1
             if self.received == self.pushes:
                 self.done.set()
         elif opcode == 0x9:
@@ -134,12 +142,13 @@ async def read(port: int, path: str, sockets: int, pushes: int, timeout: float) 
     seconds after the go line on stdin); return the latency histogram and the counts."""
     loop = asyncio.get_running_loop()
     histogram: dict[int, int] = {}
+    windows: dict[int, dict[int, int]] = {}
     readers: list[Reader] = []
     events: list[asyncio.Event] = []
     for _ in range(sockets):
         event = asyncio.Event()
         transport, reader = await loop.create_connection(
-            lambda ev=event: Reader(pushes, histogram, ev),
+            lambda ev=event: Reader(pushes, histogram, windows, ev),
             "127.0.0.1",
             port,  # type: ignore[misc]
         )
@@ -158,6 +167,7 @@ async def read(port: int, path: str, sockets: int, pushes: int, timeout: float) 
         "counts": [reader.received for reader in readers],
         "close_codes": [reader.close_code for reader in readers if reader.close_code is not None],
         "histogram": histogram,
+        "windows": windows,
     }
 
 
