@@ -78,24 +78,35 @@ def recommendation(results: dict[str, Any]) -> str:
         row = scale.get(server)
         return row is None or (row["storm"]["complete"] and row["broadcast"]["complete"])
 
-    candidates = [s for s in servers["servers"] if s in TESTED_SERVERS and healthy(s)]
+    tested = [s for s in servers["servers"] if s in TESTED_SERVERS]
+    candidates = [s for s in tested if healthy(s)]
+    failed = [s for s in tested if not healthy(s)]
     if not candidates:
         return "No server the test suite runs on completed the scale scenario: no recommendation."
     best = max(
         candidates, key=lambda s: math.prod(tp.get((s, "hyper", c), 0.0) for c in counts) ** (1 / len(counts))
     )
-    speed = ", ".join(f"{_fmt(r[best][str(c)]['vs_daphne'])} x at {c}" for c in counts)
-    text = f"**Recommended: {best}.** hyperchannels on it answers {speed} sockets what it does on daphne"
     if best == "daphne":
-        text = "**Recommended: daphne.** No server the test suite covers was faster for hyperchannels here"
-    if best in scale and "daphne" in scale:
-        mine, theirs = scale[best], scale["daphne"]
+        text = "**Recommended: daphne.** No other server the test suite covers was faster for hyperchannels"
+        text += " and came through the scale scenario" if failed else " here"
+    else:
+        speed = ", ".join(f"{_fmt(r[best][str(c)]['vs_daphne'])} x at {c}" for c in counts)
+        text = f"**Recommended: {best}.** hyperchannels on it answers {speed} sockets what it does on daphne"
+    if best in scale:
+        mine, theirs = scale[best], scale.get("daphne", scale[best])
+        versus = best != "daphne" and "daphne" in scale
         text += (
-            f"; it holds {mine['sockets']:,} idle sockets at {mine['kib_per_socket']:.1f} KiB each "
-            f"(daphne {theirs['kib_per_socket']:.1f}), reaches all of them with a broadcast in "
-            f"{mine['broadcast']['all_ms']:.0f} ms (daphne {theirs['broadcast']['all_ms']:.0f}) and has "
-            f"them back and resumed after a storm in {_fmt(mine['storm']['seconds'])} s "
-            f"(daphne {_fmt(theirs['storm']['seconds'])})"
+            f"; it holds {mine['sockets']:,} idle sockets at {mine['kib_per_socket']:.1f} KiB each"
+            + (f" (daphne {theirs['kib_per_socket']:.1f})" if versus else "")
+            + f", reaches all of them with a broadcast in {mine['broadcast']['all_ms']:.0f} ms"
+            + (f" (daphne {theirs['broadcast']['all_ms']:.0f})" if versus else "")
+            + f" and has them back and resumed after a storm in {_fmt(mine['storm']['seconds'])} s"
+            + (f" (daphne {_fmt(theirs['storm']['seconds'])})" if versus else "")
+        )
+    if failed:
+        text += (
+            f". Not recommended: {', '.join(failed)}, which did not have every socket back and resumed "
+            "after the reconnect storm (or reached by the broadcast) within the run's bound"
         )
     lower = [s for s in candidates if s != best and s in scale and best in scale]
     leaner = [s for s in lower if scale[s]["kib_per_socket"] < scale[best]["kib_per_socket"]]
@@ -107,6 +118,9 @@ def recommendation(results: dict[str, Any]) -> str:
             f". {', '.join(others)} are measured for context only: the test suite does not run on "
             "them, so hyperchannels does not claim to support them"
         )
+        through = [s for s in others if s in scale and healthy(s)]
+        if failed and through:
+            text += f" ({', '.join(through)} did come through the storm)"
     return text + "."
 
 
@@ -120,7 +134,8 @@ def servers_table(results: dict[str, Any]) -> str:
     names = servers["servers"]
     lines = [
         "Action round trip (one Toast + end), actions/s, median of "
-        f"{servers['rows'][0]['repeats']} interleaved runs; `raw` is the bare ASGI app on the same "
+        f"{servers['rows'][0]['repeats']} interleaved runs of {servers.get('seconds', 3.0):g} s; `raw` is "
+        "the bare ASGI app on the same "
         "server, `websockets` the bare `websockets` server (no ASGI):",
         "",
         "| sockets | " + " | ".join(f"{n} hyper | {n} raw" for n in names) + " | websockets |",

@@ -63,6 +63,8 @@ class Client(asyncio.Protocol):
         self.resume_outcome = ""
         self.replayed: list[int] = []
         self.awaiting_resume = False
+        self.stopped = False
+        self.timer: asyncio.TimerHandle | None = None
 
     # -- connecting ---------------------------------------------------------------------
     async def connect(self) -> None:
@@ -85,7 +87,18 @@ class Client(asyncio.Protocol):
         """The browser's ReconnectTimer: base = min * 2**attempt capped at max, ±20 % jitter."""
         base = min(RECONNECT_MAX, RECONNECT_MIN * 2**self.attempt)
         delay = min(RECONNECT_MAX, base * (0.8 + random.random() * 0.4))
-        asyncio.get_running_loop().call_later(delay, lambda: asyncio.ensure_future(self.connect()))
+        if not self.stopped:
+            self.timer = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self.connect())
+            )
+
+    def stop(self) -> None:
+        """The run is over: no more reconnects, the socket (if any) hung up."""
+        self.stopped = True
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.transport is not None:
+            self.transport.abort()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no asyncio.Transport
@@ -224,8 +237,8 @@ async def run(port: int, sockets: int, parallel: int, timeout: float) -> None:
                 flush=True,
             )
     for client in clients:
-        if client.transport is not None:
-            client.transport.abort()
+        client.stop()
+    await asyncio.sleep(0.1)  # let the aborted transports report their loss
 
 
 async def _send() -> None:

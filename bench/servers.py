@@ -205,4 +205,4 @@ def bench_servers(
                     f"(runs: {rows[-1]['all_throughputs']})",
                     flush=True,
                 )
-    return {"servers": servers, "rows": rows}
+    return {"servers": servers, "seconds": seconds, "rows": rows}
