@@ -1,7 +1,9 @@
 """``python -m bench``: hyperchannels side by side with a bare Channels consumer and HTTP.
 
 Every contender is measured in the same run, against the same kind of daphne process, by a
-load generator in its own process. Results go to ``bench/results.json`` and the table in
+load generator in its own process; ``servers`` runs the round trip on every installed ASGI
+server (``bench/servers.py``) and ``scale`` holds 10,000 sockets in one server process
+(``bench/scale.py``). Results go to ``bench/results.json`` and the tables in
 ``docs/performance.md``.
 """
 
