@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import report
-from bench.__main__ import main
+from bench.__main__ import SCENARIOS, main
 
 pytestmark = pytest.mark.daphne
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.daphne
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_bench_quick_run_measures_every_contender(capsys: pytest.CaptureFixture[str]) -> None:
-    only = "roundtrip,sync,memory,fanout,recovery-cost,resume,presence"
+    only = ",".join(name for name in SCENARIOS if name not in ("servers", "scale"))  # those: below
     results = main(["--quick", "--no-write", "--seconds", "0.2", "--only", only])
     contenders = {row["contender"] for row in results["roundtrip"]}
     assert contenders == {"hyper", "bare", "http", "http-stock", "hyper-sync", "raw-asgi"}
