@@ -15,6 +15,13 @@ from tests.servers import ALL_SERVERS as TESTED_SERVERS
 
 FLOOR_GOAL, SPEEDUP_GOAL, MEMORY_GOAL_KIB = 0.9, 1.5, 25.0
 SPEEDUP_AT = (8, 64)
+FULL_SECONDS, FULL_SOCKETS = 3.0, 10_000  # what ``python -m bench`` runs without options
+
+
+def _smoke_note(smaller: bool) -> list[str]:
+    if not smaller:
+        return []
+    return ["**A smaller run than the full bench** (see the sizes below): for checking, not for judging.", ""]
 
 
 def _fmt(value: float | None, spec: str = ".2f") -> str:
@@ -132,7 +139,7 @@ def servers_table(results: dict[str, Any]) -> str:
     r = results["ratios"]["server_ratios"]
     counts = sorted({row["conns"] for row in servers["rows"]})
     names = servers["servers"]
-    lines = [
+    lines = _smoke_note(servers.get("seconds", FULL_SECONDS) < FULL_SECONDS) + [
         "Action round trip (one Toast + end), actions/s, median of "
         f"{servers['rows'][0]['repeats']} interleaved runs of {servers.get('seconds', 3.0):g} s; `raw` is "
         "the bare ASGI app on the same "
@@ -184,7 +191,7 @@ def scale_table(results: dict[str, Any]) -> str:
     scale = results.get("scale")
     if not scale:
         return "No scale run in `results.json` yet: `python -m bench --only scale`."
-    lines = [
+    lines = _smoke_note(scale["sockets"] < FULL_SOCKETS) + [
         f"{scale['sockets']:,} idle sockets in one server process (pubsub layer, private Redis), held "
         f"by {scale['clients']} client processes:",
         "",
