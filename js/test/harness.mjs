@@ -31,9 +31,9 @@ export class FakeWebSocket {
   serverSend(frame) {
     this.onmessage?.({ data: typeof frame === "string" ? frame : JSON.stringify(frame) });
   }
-  serverDrop() {
+  serverDrop(code = 1006) {
     this.readyState = FakeWebSocket.CLOSED;
-    this.onclose?.({ code: 1006 });
+    this.onclose?.({ code });
   }
 }
 

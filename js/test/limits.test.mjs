@@ -13,7 +13,7 @@ for (const code of [4401, 4403, 4499]) {
     const window = installDOM();
     const { connect } = await client();
     const seen = record(window, "hyper:closed", "hyper:disconnected", "hyper:reconnecting");
-    const socket = connect("/ws/", { reconnectMin: 5, reconnectMax: 10 });
+    const socket = connect("/ws/", { reconnectMin: 5, reconnectMax: 10, restartJitter: 5 });
     FakeWebSocket.last.serverOpen();
     const pending = socket.action("slow").then(() => null, (error) => error.status);
     await tick(0);
@@ -35,7 +35,7 @@ for (const code of [4000, 4408, 1012, 1006]) {
     const window = installDOM();
     const { connect } = await client();
     const seen = record(window, "hyper:closed", "hyper:reconnecting");
-    const socket = connect("/ws/", { reconnectMin: 5, reconnectMax: 10 });
+    const socket = connect("/ws/", { reconnectMin: 5, reconnectMax: 10, restartJitter: 5 });
     FakeWebSocket.last.serverOpen();
     const count = FakeWebSocket.instances.length;
     closeFromServer(FakeWebSocket.last, code);

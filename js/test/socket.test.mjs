@@ -77,6 +77,24 @@ test("backoff doubles from the minimum to the cap, with jitter", async () => {
   socket.close();
 });
 
+test("1012 (server restarting) reconnects within the restart jitter, without the backoff", async () => {
+  const { socket, window } = await openSocket(undefined, { reconnectMin: 60000, restartJitter: 30 });
+  const seen = record(window, "hyper:reconnecting", "hyper:connected");
+  for (let i = 0; i < 3; i++) {
+    const before = FakeWebSocket.instances.length;
+    FakeWebSocket.last.serverDrop(1012);
+    await tick(60); // far below reconnectMin: only the restart rule can have reconnected
+    assert.equal(FakeWebSocket.instances.length, before + 1, `drop ${i}`);
+    FakeWebSocket.last.serverOpen();
+  }
+  const drops = seen["hyper:reconnecting"];
+  assert.deepEqual(drops.map((d) => d.attempt), [1, 1, 1]);
+  drops.forEach((d) => assert.ok(d.delay >= 0 && d.delay <= 30, `${d.delay}`));
+  FakeWebSocket.last.serverDrop(1006); // any other drop: the backoff as before
+  assert.ok(seen["hyper:reconnecting"].at(-1).delay >= 24000); // 60 s doubled, capped at reconnectMax, -20 %
+  socket.close();
+});
+
 test("the browser's online event reconnects at once", async () => {
   const { socket, ws, window } = await openSocket(undefined, { reconnectMin: 60000 });
   ws.serverDrop();

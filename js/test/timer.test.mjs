@@ -35,3 +35,19 @@ test("the callback runs once after the delay; cancel stops it; reset starts agai
   timer.reset();
   assert.equal(timer.attempt, 0);
 });
+
+test("soon: one attempt within the jitter, counted as attempt 1; the backoff then goes on", async () => {
+  const ReconnectTimer = await Timer();
+  let calls = 0;
+  const timer = new ReconnectTimer(() => calls++, 1000, 8000);
+  timer.schedule();
+  timer.schedule();
+  const delay = timer.soon(20);
+  assert.ok(delay >= 0 && delay <= 20, `${delay}`);
+  assert.equal(timer.attempt, 1);
+  await tick(40);
+  assert.equal(calls, 1);
+  const next = timer.schedule();
+  assert.ok(next >= 1600 && next <= 2400, `${next}`);
+  timer.cancel();
+});

@@ -52,6 +52,8 @@ export interface ConnectOptions {
   /** Reconnect backoff: first delay and cap, in ms (defaults 1000 and 30000). */
   reconnectMin?: number;
   reconnectMax?: number;
+  /** After close code 1012 (server restarting): the one quick retry comes within this many ms, uniformly jittered, without backoff (default 1000). */
+  restartJitter?: number;
   /** When false, this socket does not serve `hyper-action` elements and `$action`. */
   declarative?: boolean;
   /** When false, `inner` and `outer` replace even when the page has a morph library. */

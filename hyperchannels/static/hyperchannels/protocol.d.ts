@@ -356,6 +356,7 @@ export declare const DEFAULTS: {
   readonly focus: "preserve";
   readonly reconnect_min_ms: 1000;
   readonly reconnect_max_ms: 30000;
+  readonly restart_jitter_ms: 1000;
   readonly heartbeat_ms: 25000;
   readonly heartbeat_timeout_ms: 10000;
   readonly gap_timeout_ms: 1000;

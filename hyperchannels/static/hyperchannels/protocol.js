@@ -217,6 +217,7 @@ export const DEFAULTS = Object.freeze({
   focus: "preserve",
   reconnect_min_ms: 1000,
   reconnect_max_ms: 30000,
+  restart_jitter_ms: 1000,
   heartbeat_ms: 25000,
   heartbeat_timeout_ms: 10000,
   gap_timeout_ms: 1000,

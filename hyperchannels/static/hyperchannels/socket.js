@@ -41,6 +41,7 @@ export class HyperSocket {
     this.options = {
       strictTargets: false, maxFrameBytes: LIMITS.max_frame_bytes,
       reconnectMin: DEFAULTS.reconnect_min_ms, reconnectMax: DEFAULTS.reconnect_max_ms,
+      restartJitter: DEFAULTS.restart_jitter_ms,
       gapTimeout: DEFAULTS.gap_timeout_ms, heartbeat: DEFAULTS.heartbeat_ms,
       heartbeatTimeout: DEFAULTS.heartbeat_timeout_ms, ...options,
     };
@@ -113,7 +114,8 @@ export class HyperSocket {
     this.setState(CLIENT_STATES.reconnecting);
     this.failSent(ERRORS.network.message, KIND.network);
     if (wasOpen) emit(window, W.disconnected, { url: this.url });
-    const delay = this.timer.schedule();
+    const restart = code === CLOSE_CODES.service_restart; // a deploy: back soon, no backoff
+    const delay = restart ? this.timer.soon(this.options.restartJitter) : this.timer.schedule();
     emit(window, W.reconnecting, { attempt: this.timer.attempt, delay });
   }
 

@@ -15,6 +15,16 @@ export class ReconnectTimer {
     return delay;
   }
 
+  /** After the server said it restarts (1012): one attempt within `within` ms (uniform jitter, so a
+   * restarted server's sockets don't all come back at once), no backoff; counts as attempt 1. */
+  soon(within) {
+    this.cancel();
+    this.attempt = 1;
+    const delay = Math.round(Math.random() * within);
+    this.handle = setTimeout(() => ((this.handle = null), this.callback()), delay);
+    return delay;
+  }
+
   cancel() {
     clearTimeout(this.handle);
     this.handle = null;
