@@ -79,7 +79,8 @@ class Client(asyncio.Protocol):
                 self.transport.abort()
             self.attempt += 1
             self.failures += 1
-            reason = type(exc).__name__ if isinstance(exc, TimeoutError) else str(exc)[:60]
+            reason = f"{type(exc).__name__}: {os.strerror(exc.errno)}" if exc.errno else str(exc)[:60]
+            reason = reason or type(exc).__name__
             FAILURES[reason] = FAILURES.get(reason, 0) + 1
             self.schedule()
 
@@ -115,8 +116,8 @@ class Client(asyncio.Protocol):
         was_open = self.upgraded
         self.transport, self.upgraded = None, False
         if not self.opened.done():
-            stage = "after the upgrade" if was_open else "during the handshake"
-            self.opened.set_exception(ConnectionError(f"closed {stage}, before the positions push ({exc})"))
+            stage = "after its 101, before the positions push" if was_open else "before its 101"
+            self.opened.set_exception(ConnectionError(f"the server closed the connection {stage}"))
         elif was_open:  # the server dropped an open socket: the browser's onclose
             self.drops += 1
             self.schedule()
@@ -129,7 +130,8 @@ class Client(asyncio.Protocol):
             if not sep:
                 return
             if not head.startswith(b"HTTP/1.1 101"):
-                self.opened.set_exception(ConnectionError(head[:100].decode(errors="replace")))
+                status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+                self.opened.set_exception(ConnectionError(f"the server answered {status}"))
                 assert self.transport is not None
                 self.transport.abort()
                 return
