@@ -21,6 +21,9 @@ def test_bench_quick_run_measures_every_contender(capsys: pytest.CaptureFixture[
     assert contenders == {"hyper", "bare", "http", "http-stock", "hyper-sync", "raw-asgi"}
     assert all(row["count"] > 0 for row in results["roundtrip"])
     assert results["memory"]["hyper"]["rss_after_kib"] > 0
+    slow = results["slow_reader"]["runs"]  # the reader that never reads: closed with 4408, the others got all
+    assert [run["slow_socket"]["close_code"] for run in slow["with"]] == [4408]
+    assert all(run["complete_readers"] == run["readers"] for run in [*slow["without"], *slow["with"]])
     header = "| sockets | hyper / bare | hyper / HTTP | hyper / HTTP stock | raw ASGI floor / HTTP |"
     assert header in capsys.readouterr().out
 
