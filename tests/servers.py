@@ -59,6 +59,9 @@ def wait_for_listener(port: int, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+STOP_SECONDS = 10.0
+"""How long a server may take to exit after SIGTERM before ``ServerProcess.stop`` fails."""
+
 ALL_SERVERS = ("daphne", "uvicorn")
 """``daphne``; ``uvicorn`` with its ``websockets`` implementation (``uvicorn[standard]``)."""
 SERVERS = tuple(
@@ -146,15 +149,21 @@ class ServerProcess:
         return self
 
     def stop(self) -> None:
+        """SIGTERM, as a deploy does; a server still running 10 s later is killed and that is a
+        failure: docs/deploy.md promises a bounded shutdown whatever its sockets did."""
         if self.process is None:
             return
-        self.process.terminate()
+        process, self.process = self.process, None
+        process.terminate()
         try:
-            self.process.wait(10)
+            process.wait(STOP_SECONDS)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-        self.process = None
+            process.kill()
+            process.wait(10)
+            log = self.log()[-3000:]
+            raise AssertionError(
+                f"{self.server} did not exit within {STOP_SECONDS} s of SIGTERM; killed. Log:\n{log}"
+            ) from None
 
     def restart(self) -> None:
         self.stop()
