@@ -88,6 +88,8 @@ def recommendation(results: dict[str, Any]) -> str:
     tested = [s for s in servers["servers"] if s in TESTED_SERVERS]
     candidates = [s for s in tested if healthy(s)]
     failed = [s for s in tested if not healthy(s)]
+    if not tested:
+        return f"None of the servers the test suite runs on ({', '.join(TESTED_SERVERS)}) was measured."
     if not candidates:
         return "No server the test suite runs on completed the scale scenario: no recommendation."
     best = max(

@@ -1,9 +1,10 @@
 """Servers side by side: the action round trip on every ASGI server, with the raw ASGI floor of
 each and a bare ``websockets`` server as the machine's ceiling (docs/performance.md, "Servers").
 
-daphne, uvicorn and uvicorn-wsproto start as the test suite starts them (``tests.servers``);
-granian and hypercorn, when installed, with the options below. Every server serves the same
-``bench.project.asgi`` application, one process (one worker) each, on loopback.
+daphne and uvicorn (with each ``--ws`` implementation) start as the test suite starts them
+(``tests.servers``); granian and hypercorn, when installed, with the options below. Every
+server serves the same ``bench.project.asgi`` application, one process (one worker) each, on
+loopback.
 """
 
 from __future__ import annotations
@@ -51,10 +52,6 @@ def command(server: str, application: str, port: int) -> list[str]:
             "--port", str(port), "--workers", "1", "--backpressure", "65535", "--log-level", "warning",
             application,
         ]  # fmt: skip
-    if server == "uvicorn-sansio":  # uvicorn's newer websockets implementation (websockets' sans-I/O)
-        line = server_command("uvicorn", application, port)
-        ws = line.index("--ws") + 1
-        return [*line[:ws], "websockets-sansio", *line[ws + 1 :]]
     if server == "hypercorn":
         return [
             sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
