@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 JS_STAMP := js/node_modules/.installed-stamp
 
-.PHONY: demo test test-python test-js lint bench system-deps clean
+.PHONY: demo test test-python test-js matrix lint bench system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,12 +28,18 @@ demo: $(STAMP)
 test: $(STAMP) $(JS_STAMP) system-deps lint
 	$(PY) -m pytest
 	cd js && npm test
+	$(MAKE) matrix
 
 test-python: $(STAMP)
 	$(PY) -m pytest
 
 test-js: $(JS_STAMP)
 	cd js && npm test
+
+# The core tests again on the oldest and newest supported Django/Channels/Redis (noxfile.py),
+# one virtualenv each under .nox/, reused (-r) but with their pins installed on every run.
+matrix: $(STAMP) system-deps
+	$(VENV)/bin/nox -r
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check hyperchannels tests consumers bench
@@ -44,4 +50,4 @@ bench: $(STAMP) $(JS_STAMP) system-deps
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) js/node_modules .pytest_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .nox js/node_modules .pytest_cache .mypy_cache .hypothesis
