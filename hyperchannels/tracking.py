@@ -15,6 +15,7 @@ the leaves that fall due once ``PRESENCE_GRACE`` has passed.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import weakref
@@ -77,7 +78,17 @@ def _parse(metas: Metas) -> list[Any]:
 
 
 async def _fire(signal: Any, group: str, key: str, metas: list[Any]) -> None:
-    for receiver, result in await signal.asend_robust(sender=group, key=key, metas=metas):
+    if hasattr(signal, "asend_robust"):
+        responses = await signal.asend_robust(sender=group, key=key, metas=metas)
+    else:  # Django 4.2 has no async signals: call each receiver here, awaiting async ones
+        responses = []
+        for receiver in signal._live_receivers(group):
+            try:
+                result = receiver(signal=signal, sender=group, key=key, metas=metas)
+                responses.append((receiver, await result if inspect.isawaitable(result) else result))
+            except Exception as error:
+                responses.append((receiver, error))
+    for receiver, result in responses:
         if isinstance(result, Exception):
             logger.error("A presence signal receiver (%r) failed", receiver, exc_info=result)
 
