@@ -242,12 +242,12 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.accept()
         except DenyConnection:
             await self.close()
-        except Exception:
+        except Exception as exc:
             # e.g. the layer is down and the groups can't be joined: refuse this socket only.
-            logger.exception(
-                "%s could not open a socket on %s", type(self).__qualname__, self.scope.get("path")
-            )
-            await self.close(CloseCode.CONNECT_FAILED)
+            path, owner = self.scope.get("path"), type(self).__qualname__
+            if not servers.client_gone(exc, owner, path):
+                logger.exception("%s could not open a socket on %s", owner, path)
+                await self.close(CloseCode.CONNECT_FAILED)
 
     async def connect(self) -> None:
         """Accept the socket (joining its groups); override to refuse, or to set state first."""

@@ -23,8 +23,8 @@ import logging
 import random
 import time
 import weakref
-from dataclasses import dataclass, field
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 logger = logging.getLogger("hyperchannels")

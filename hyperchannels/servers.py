@@ -11,9 +11,12 @@ uvicorn sends every code it is given. (How unsent bytes are read from daphne's t
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from .types import Send
+
+logger = logging.getLogger("hyperchannels")
 
 _AUTOBAHN_OPEN = 3
 """autobahn's ``WebSocketProtocol.STATE_OPEN``."""
@@ -41,4 +44,16 @@ def close_directly(send: Send, code: int | None, reason: str | None = None) -> b
         return False
     reason_bytes = reason.encode()[:123] if reason else None
     protocol.sendCloseFrame(code=code, reasonUtf8=reason_bytes, isReply=False)
+    return True
+
+
+def client_gone(exc: BaseException, owner: str, path: object) -> bool:
+    """Whether ``exc`` only says the client left while its socket was being opened (uvicorn
+    raises its ``ClientDisconnected`` from ``send`` then; daphne drops such sends). That is no
+    fault of the application: one INFO line, no traceback, and nothing more is sent to it. In
+    a reconnect storm thousands of clients give up mid-handshake; each was an ERROR with a
+    traceback before."""
+    if not (isinstance(exc, OSError) and type(exc).__name__ == "ClientDisconnected"):
+        return False
+    logger.info("%s: the client left while its socket on %s was opening", owner, path)
     return True

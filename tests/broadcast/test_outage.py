@@ -17,8 +17,7 @@ from collections import defaultdict
 import pytest
 from django.test import override_settings
 
-from hyperchannels import Toast, abroadcast
-from hyperchannels import layerlink
+from hyperchannels import Toast, abroadcast, layerlink
 from hyperchannels.layerlink import RETRY_MAX_SECONDS, RETRY_MIN_SECONDS, Backoff
 from hyperchannels.redis_layer import redis_channel_layer
 from hyperchannels.testing import ActionCommunicator
