@@ -29,7 +29,7 @@ nox.options.error_on_external_run = True
 OLDEST = {
     "channels": "4.2.0",
     "channels-redis": "4.2.1",
-    "redis": "5.0.0",
+    "redis": "5.0.8",
     "daphne": "4.0.0",
     "django-render-block": "0.10",
 }
