@@ -12,7 +12,8 @@
 
 The lower bounds in ``pyproject.toml`` are ``OLDEST`` below and its upper bounds the majors the
 ``newest`` session has run: change both together. "Core" is every test that needs neither a
-browser nor real server processes (markers ``browser`` and ``daphne``), Redis included; under
+browser nor real server processes (markers ``browser`` and ``daphne``), Redis included, plus
+the protocol over one real daphne process (``tests/core/test_daphne.py``); under
 ``CI=true`` a test that would skip fails instead (``tests/conftest.py``), and any failing session
 fails ``make``. Supported versions are listed in README.md.
 """
@@ -40,6 +41,8 @@ REPORTED = ["Django", "channels", "channels-redis", "redis", "daphne", "asgiref"
 
 CORE_TESTS = ["tests/core", "tests/broadcast", "tests/presence", "tests/access"]
 CORE_MARKERS = "not browser and not daphne"
+# One real daphne process (the protocol over real sockets, about 2 s), so daphne's floor is run too.
+REAL_DAPHNE = ["tests/core/test_daphne.py", "-k", "not uvicorn"]
 
 
 @nox.session
@@ -70,3 +73,4 @@ def core(session: nox.Session, django: str, stack: str) -> None:
         "no:cacheprovider",
         *session.posargs,
     )
+    session.run("python", "-m", "pytest", *REAL_DAPHNE, "-q", "-p", "no:cacheprovider", *session.posargs)
