@@ -31,7 +31,7 @@ OLDEST = {
     "channels": "4.2.0",
     "channels-redis": "4.2.1",
     "redis": "5.0.8",
-    "daphne": "4.0.0",
+    "daphne": "4.2.2",
     "django-render-block": "0.10",
 }
 # Installed unpinned with --upgrade in the ``newest`` session: the newest the index serves.
