@@ -43,6 +43,8 @@ CORE_TESTS = ["tests/core", "tests/broadcast", "tests/presence", "tests/access"]
 CORE_MARKERS = "not browser and not daphne"
 # One real daphne process (the protocol over real sockets, about 2 s), so daphne's floor is run too.
 REAL_DAPHNE = ["tests/core/test_daphne.py", "-k", "not uvicorn"]
+# Every core test takes under 20 s; a hang costs 2 minutes here, not pyproject's 10.
+PYTEST_ARGS = ["-q", "-p", "no:cacheprovider", "--timeout=120"]
 
 
 @nox.session
@@ -68,9 +70,7 @@ def core(session: nox.Session, django: str, stack: str) -> None:
         *CORE_TESTS,
         "-m",
         CORE_MARKERS,
-        "-q",
-        "-p",
-        "no:cacheprovider",
+        *PYTEST_ARGS,
         *session.posargs,
     )
-    session.run("python", "-m", "pytest", *REAL_DAPHNE, "-q", "-p", "no:cacheprovider", *session.posargs)
+    session.run("python", "-m", "pytest", *REAL_DAPHNE, *PYTEST_ARGS, *session.posargs)
