@@ -30,7 +30,7 @@ from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, parse_fram
 from .groups import POSITION_MESSAGE_TYPE, PUSH_MESSAGE_TYPE
 from .inbox import Inbox
 from .invocation import Invocation, ReplyContext
-from .layerlink import LayerLink
+from .layerlink import LayerLink, cancel_and_wait
 from .membership import Membership, server_groups
 from .origin import origin_allowed
 from .outbox import Outbox
@@ -151,7 +151,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             if not await shutdown.server_stopping(self):  # daphne shutting down: 1012 first
                 raise
         finally:
-            await shutdown.cancel_and_wait([self._reader, *loops])
+            await cancel_and_wait([self._reader, *loops])
             self.running.detach()
 
     async def _read_client(self) -> None:

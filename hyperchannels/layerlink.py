@@ -103,6 +103,31 @@ def report_recovery(layer: Any, component: str) -> None:
     logger.info("Channel layer %s is back for %s", layer, component)
 
 
+CANCEL_WAIT_SECONDS = 1.0
+"""How long a task that was cancelled is waited for before it is left to end on its own."""
+
+
+async def cancel_and_wait(
+    tasks: Iterable[asyncio.Task[Any] | None], seconds: float = CANCEL_WAIT_SECONDS
+) -> None:
+    """Cancel ``tasks`` and wait until they end, at most ``seconds``; never raises.
+
+    channels_redis' ``receive`` can sit on a Redis read for many seconds after it was cancelled
+    (seen in CI: a relay's receive held a socket's close, and the test waiting for that socket
+    hung; on uvicorn the application never returned and the server's shutdown waited until
+    killed). Whatever waits for a cancelled layer call waits here, bounded; a task still ending
+    after the bound finishes by itself.
+    """
+    waiting = [task for task in tasks if task is not None and not task.done()]
+    for task in waiting:
+        task.cancel()
+    if not waiting:
+        return
+    _, pending = await asyncio.wait(waiting, timeout=seconds)
+    for task in pending:
+        logger.debug("%s did not end within %g s of its cancellation", task.get_name(), seconds)
+
+
 def raise_if_cancelled() -> None:
     """Re-raise a cancellation that a client library turned into another exception.
 

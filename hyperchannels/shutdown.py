@@ -41,8 +41,6 @@ SHUTDOWN_SECONDS = 3.0
 FLUSH_SECONDS = 1.0
 """How long daphne's shutdown waits for a socket's 1012 close frame to leave the process."""
 FLUSH_POLL_SECONDS = 0.01
-CANCEL_WAIT_SECONDS = 1.0
-"""How long a closing socket waits for its own tasks to give in to their cancellation."""
 
 _stopping = False
 
@@ -117,7 +115,7 @@ async def server_stopping(consumer: HyperConsumer) -> bool:
     """
     ending = _ends.get(consumer)
     if ending is not None:  # the client's close reached the socket first: let its end finish
-        await asyncio.shield(ending)
+        await asyncio.wait([ending], timeout=SHUTDOWN_SECONDS)
         return True
     if consumer.state is not ConnectionState.OPEN:
         return False
@@ -128,24 +126,6 @@ async def server_stopping(consumer: HyperConsumer) -> bool:
     except Exception:
         logger.warning("Could not close a socket while the server shut down", exc_info=True)
     return True
-
-
-async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    """Cancel a socket's own tasks (its reader, its layer receive) and wait until they end,
-    at most ``CANCEL_WAIT_SECONDS``.
-
-    channels_redis' ``receive`` on the core layer can sit on a Redis read for many seconds
-    after it was cancelled (seen on uvicorn after a burst of pushes: the application never
-    returned, and uvicorn's shutdown waited for it until killed). A task still ending after
-    the bound finishes on its own; the socket's application returns without it.
-    """
-    for task in tasks:
-        task.cancel()
-    if not tasks:
-        return
-    _, pending = await asyncio.wait(tasks, timeout=CANCEL_WAIT_SECONDS)
-    for task in pending:
-        logger.debug("%s did not end within %g s of its cancellation", task.get_name(), CANCEL_WAIT_SECONDS)
 
 
 async def _flushed(consumer: HyperConsumer) -> None:
