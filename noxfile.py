@@ -28,9 +28,9 @@ nox.options.error_on_external_run = True
 
 # Oldest versions that pass the core tests; pyproject.toml's lower bounds are these.
 OLDEST = {
-    "channels": "4.2.0",
-    "channels-redis": "4.2.1",
-    "redis": "5.0.8",
+    "channels": "4.1.0",
+    "channels-redis": "4.1.0",
+    "redis": "5.0.0",
     "daphne": "4.2.2",
     "django-render-block": "0.10",
 }

@@ -88,7 +88,7 @@ def test_layer_names_are_valid_and_one_to_one(a: str, b: str) -> None:
     from channels.layers import BaseChannelLayer
 
     layer = BaseChannelLayer()
-    # Channels 4.2.0 has only valid_group_name; later releases deprecate it for this name.
+    # Channels up to 4.2.0 has only valid_group_name; later releases deprecate it for this one.
     require_valid = getattr(layer, "require_valid_group_name", None) or layer.valid_group_name
     for name in (a, b):
         assert require_valid(layer_group(name))
