@@ -144,14 +144,14 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.channel_receive = link.receive
             loops.append(asyncio.create_task(self._receive_layer(link.receive)))
             loops.append(asyncio.create_task(self.inbox.run(self._opened)))
-        self._reader = asyncio.create_task(self._read_client())
+        self.reader = asyncio.create_task(self._read_client())
         try:
             await self._ended
         except asyncio.CancelledError:
             if not await shutdown.server_stopping(self):  # daphne shutting down: 1012 first
                 raise
         finally:
-            await cancel_and_wait([self._reader, *loops])
+            await cancel_and_wait([self.reader, *loops], shutdown.cancel_wait_seconds())
             self.running.detach()
 
     async def _read_client(self) -> None:
@@ -164,7 +164,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         """
         me = asyncio.current_task()
         try:
-            while self._reader is me:
+            while self.reader is me:
                 message = await self._client_receive()
                 if self._plain_dispatch and message["type"] == "websocket.receive":
                     await self.websocket_receive(message)
@@ -343,8 +343,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.running.run(frame.id, invocation.run())
 
     def _hand_over_reading(self, invocation_task: asyncio.Task[Any]) -> None:
-        if self._reader is invocation_task:
-            self._reader = asyncio.create_task(self._read_client())
+        if self.reader is invocation_task:
+            self.reader = asyncio.create_task(self._read_client())
 
     async def send_frame(self, text: str) -> None:
         """Send one encoded server frame (``encoding``), unless the socket is no longer open."""

@@ -103,8 +103,11 @@ def report_recovery(layer: Any, component: str) -> None:
     logger.info("Channel layer %s is back for %s", layer, component)
 
 
-CANCEL_WAIT_SECONDS = 1.0
-"""How long a task that was cancelled is waited for before it is left to end on its own."""
+CANCEL_WAIT_SECONDS = 10.0
+"""How long a cancelled task is waited for before it is left to end on its own: longer than
+channels_redis' blocking read (``BZPOPMIN``, 5 s), which a cancelled core-layer ``receive``
+finishes before it releases its lock. Waiting for that keeps the layer usable (a lock left
+held binds it to a closed event loop: the next test's sockets could not receive)."""
 
 
 async def cancel_and_wait(
@@ -112,11 +115,11 @@ async def cancel_and_wait(
 ) -> None:
     """Cancel ``tasks`` and wait until they end, at most ``seconds``; never raises.
 
-    channels_redis' ``receive`` can sit on a Redis read for many seconds after it was cancelled
-    (seen in CI: a relay's receive held a socket's close, and the test waiting for that socket
-    hung; on uvicorn the application never returned and the server's shutdown waited until
-    killed). Whatever waits for a cancelled layer call waits here, bounded; a task still ending
-    after the bound finishes by itself.
+    channels_redis' ``receive`` can sit on a Redis read after it was cancelled (seen in CI: a
+    socket's close waited on it without bound and a test hung; on uvicorn the application never
+    returned and the server's shutdown waited until killed). Whatever waits for a cancelled
+    layer call waits here, bounded; a task still ending after the bound finishes by itself.
+    While the server shuts down, callers pass a shorter bound (``shutdown``).
     """
     waiting = [task for task in tasks if task is not None and not task.done()]
     for task in waiting:

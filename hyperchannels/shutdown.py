@@ -28,8 +28,10 @@ import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .layerlink import CANCEL_WAIT_SECONDS
 from .outbox import transport_unsent
 from .protocol import CloseCode, ConnectionState
+from .servers import daphne_protocol
 
 if TYPE_CHECKING:
     from .consumers import HyperConsumer
@@ -52,23 +54,21 @@ def stopping() -> bool:
     return _stopping
 
 
-async def end(consumer: HyperConsumer, code: int) -> None:
+async def end(consumer: HyperConsumer, code: int) -> bool:
     """The socket closed with ``code`` (``websocket.disconnect``): end it everywhere, once.
 
     Code 1012 is the server shutting down: then the end is bounded by ``SHUTDOWN_SECONDS``
-    and waits for presence to be untracked. The end runs in a task of its own, so the task
-    that asked for it being cancelled (daphne cancels the application while its reader is
-    ending the socket) never cuts it short; a second call waits for the first.
+    and waits for presence to be untracked. Returns whether this call ended the socket (a
+    second call, while daphne's shutdown and the client's close race, returns False at once).
     """
-    ending = _ends.get(consumer)
-    if ending is None:
-        ending = _ends[consumer] = asyncio.get_running_loop().create_task(
-            _end(consumer, code), name="hyperchannels socket end"
-        )
-    await asyncio.shield(ending)
+    if consumer in _ending:
+        return False
+    _ending.add(consumer)
+    await _end(consumer, code)
+    return True
 
 
-_ends: weakref.WeakKeyDictionary[HyperConsumer, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+_ending: weakref.WeakSet[HyperConsumer] = weakref.WeakSet()
 
 
 async def _end(consumer: HyperConsumer, code: int) -> None:
@@ -107,25 +107,37 @@ async def _finish(consumer: HyperConsumer, code: int, untracking: Sequence[async
 
 async def server_stopping(consumer: HyperConsumer) -> bool:
     """The server cancelled this socket's application (daphne's shutdown): close it with
-    1012, wait for the close frame to leave, and end the socket. Never raises.
+    1012, wait for the close frame to leave, and end the socket. Never raises. Only under
+    daphne: any other cancellation (a test's event loop closing, ``ApplicationCommunicator``'s
+    timeout) is no shutdown and propagates as before.
 
     Returns whether the socket was open or ending (then the application should return rather
     than end cancelled: daphne waits for its applications with ``asyncio.gather``, which
     stops waiting, and lets the process exit, at the first one that ends cancelled).
     """
-    ending = _ends.get(consumer)
-    if ending is not None:  # the client's close reached the socket first: let its end finish
-        await asyncio.wait([ending], timeout=SHUTDOWN_SECONDS)
+    if daphne_protocol(consumer.base_send) is None:
+        return False  # not daphne: a test's event loop closing, a caller's timeout; not a shutdown
+    if consumer in _ending:  # the client's close reached the socket first: let its end finish
+        await asyncio.wait([consumer.reader], timeout=SHUTDOWN_SECONDS)
         return True
     if consumer.state is not ConnectionState.OPEN:
         return False
     try:
         await consumer.close_now(CloseCode.SERVICE_RESTART)
         await _flushed(consumer)
-        await end(consumer, CloseCode.SERVICE_RESTART)
+        if not await end(consumer, CloseCode.SERVICE_RESTART):
+            # The client's close arrived meanwhile and the reader is ending the socket: the
+            # application's task must not cancel that reader before it is done.
+            await asyncio.wait([consumer.reader], timeout=SHUTDOWN_SECONDS)
     except Exception:
         logger.warning("Could not close a socket while the server shut down", exc_info=True)
     return True
+
+
+def cancel_wait_seconds() -> float:
+    """How long a closing socket waits for its own cancelled tasks: ``layerlink``'s bound, or
+    ``FLUSH_SECONDS`` once the server shuts down (the process is going; nothing is reused)."""
+    return FLUSH_SECONDS if _stopping else CANCEL_WAIT_SECONDS
 
 
 async def _flushed(consumer: HyperConsumer) -> None:

@@ -59,8 +59,10 @@ def wait_for_listener(port: int, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-STOP_SECONDS = 10.0
-"""How long a server may take to exit after SIGTERM before ``ServerProcess.stop`` fails."""
+STOP_SECONDS = 20.0
+"""How long a server may take to exit after SIGTERM before ``ServerProcess.stop`` fails: the
+shutdown's own bound (docs/deploy.md) plus a socket's wait for a layer call cancelled while
+Redis was coming back (``layerlink.CANCEL_WAIT_SECONDS``), with room for a loaded machine."""
 
 ALL_SERVERS = ("daphne", "uvicorn")
 """``daphne``; ``uvicorn`` with its ``websockets`` implementation (``uvicorn[standard]``)."""
