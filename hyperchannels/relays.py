@@ -20,14 +20,13 @@ are forgotten, so a test's loop (one per test) neither hangs at teardown nor lea
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from typing import Any, Protocol
 
 from .groups import POSITION_MESSAGE_TYPE, layer_group
 from .history import InProcessHistory, history_for, recovery_on
-from .layerlink import LayerLink, raise_if_cancelled, report_failure, report_recovery
+from .layerlink import LayerLink, cancel_and_wait, raise_if_cancelled, report_failure, report_recovery
 
 logger = logging.getLogger("hyperchannels")
 
@@ -52,14 +51,11 @@ def refresh_seconds(layer: Any) -> float:
 
 
 async def _cancel(task: asyncio.Task[Any] | None) -> None:
-    """Cancel and wait until it ended: a relay's receive must finish its cancelled read and
-    release channels_redis' receive lock before the layer is used again (by a later test's
-    event loop, say). Inside a socket's end at shutdown, ``shutdown`` bounds the whole end."""
-    if task is None or task.done():
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    """Cancel and wait until it ended, bounded (``layerlink.cancel_and_wait``): a relay's receive
+    must finish its cancelled read and release channels_redis' receive lock before the layer
+    is used again (by a later test's event loop, say), but a read that never ends must not hold
+    a socket's close, or an event loop's shutdown, for ever."""
+    await cancel_and_wait([task])
 
 
 class GroupRelay:
