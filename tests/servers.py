@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -194,12 +195,5 @@ class ServerProcess:
 class DaphneProcess(ServerProcess):
     """A ``ServerProcess`` that is always daphne: for tests of daphne's own behaviour."""
 
-    def __init__(
-        self,
-        application: str = "tests.app.asgi:application",
-        settings: str = "tests.settings",
-        env: Mapping[str, str] | None = None,
-        port: int | None = None,
-        args: Sequence[str] = (),
-    ) -> None:
-        super().__init__(application, settings, env, port, args, server="daphne")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs, server="daphne")
