@@ -104,10 +104,9 @@ def report_recovery(layer: Any, component: str) -> None:
 
 
 CANCEL_WAIT_SECONDS = 10.0
-"""How long a cancelled task is waited for before it is left to end on its own: longer than
-channels_redis' blocking read (``BZPOPMIN``, 5 s), which a cancelled core-layer ``receive``
-finishes before it releases its lock. Waiting for that keeps the layer usable (a lock left
-held binds it to a closed event loop: the next test's sockets could not receive)."""
+"""How long a cancelled task is waited for before it is left to end on its own."""
+RECANCEL_SECONDS = 0.5
+"""How often a cancelled task that has not ended is cancelled again (``cancel_and_wait``)."""
 
 
 async def cancel_and_wait(
@@ -115,19 +114,33 @@ async def cancel_and_wait(
 ) -> None:
     """Cancel ``tasks`` and wait until they end, at most ``seconds``; never raises.
 
-    channels_redis' ``receive`` can sit on a Redis read after it was cancelled (seen in CI: a
-    socket's close waited on it without bound and a test hung; on uvicorn the application never
-    returned and the server's shutdown waited until killed). Whatever waits for a cancelled
-    layer call waits here, bounded; a task still ending after the bound finishes by itself.
-    While the server shuts down, callers pass a shorter bound (``shutdown``).
+    A task that has not ended ``RECANCEL_SECONDS`` after its cancellation is cancelled again,
+    until it ends or ``seconds`` have passed. One cancellation is not enough for a task that
+    waits on the core Redis layer on Python 3.11: redis-py sends each command through
+    ``asyncio.wait_for``, which returns normally when the cancellation arrives just as the send
+    completes (CPython gh-86296, fixed in 3.12; redis-py issue 2028), and channels_redis'
+    ``receive`` then reads on until a message arrives, possibly for ever. Measured on this
+    machine: 55 of 200 receives cancelled within a few loop turns of their start did not end
+    (``tests/broadcast/test_cancelling.py``). Left running, such a receive holds the layer's
+    receive lock, takes the messages of this process's channels into a buffer no socket reads,
+    and hangs an event loop's shutdown (``asyncio.run`` cancels once).
+
+    A task still running after the bound finishes by itself. While the server shuts down,
+    callers pass a shorter bound (``shutdown``).
     """
-    waiting = [task for task in tasks if task is not None and not task.done()]
-    for task in waiting:
-        task.cancel()
+    waiting = {task for task in tasks if task is not None and not task.done()}
     if not waiting:
         return
-    _, pending = await asyncio.wait(waiting, timeout=seconds)
-    for task in pending:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while waiting:
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        for task in waiting:
+            task.cancel()
+        _, waiting = await asyncio.wait(waiting, timeout=min(RECANCEL_SECONDS, left))
+    for task in waiting:
         logger.debug("%s did not end within %g s of its cancellation", task.get_name(), seconds)
 
 

@@ -51,10 +51,10 @@ def refresh_seconds(layer: Any) -> float:
 
 
 async def _cancel(task: asyncio.Task[Any] | None) -> None:
-    """Cancel and wait until it ended, bounded (``layerlink.cancel_and_wait``): a relay's receive
-    must finish its cancelled read and release channels_redis' receive lock before the layer
-    is used again (by a later test's event loop, say), but a read that never ends must not hold
-    a socket's close, or an event loop's shutdown, for ever."""
+    """Cancel ``task`` and wait until it ended, bounded (``layerlink.cancel_and_wait``): a relay's
+    receive left reading would take this process's layer messages into a buffer no socket
+    reads, and hang an event loop's shutdown; a task that never ends must not hold a socket's
+    close for ever either."""
     await cancel_and_wait([task])
 
 

@@ -1,24 +1,50 @@
-"""``layerlink.cancel_and_wait``: a cancelled task that won't end never holds a socket's close.
+"""``layerlink.cancel_and_wait``: a cancelled task ends, even one whose library swallowed the
+cancellation once; one that never ends doesn't hold a socket's close past the bound.
 
-Seen in CI: channels_redis' core ``receive`` sat on a Redis read long after its cancellation;
-a relay's stop awaited it, so the socket's close and the test waiting for it hung.
+Seen in CI: a socket's layer receive on the core Redis layer went on reading after its
+cancellation (Python 3.11's ``asyncio.wait_for`` inside redis-py swallowed it), a test's event
+loop then never closed, and other tests' sockets missed their pushes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from hyperchannels.layerlink import cancel_and_wait
+from hyperchannels.layerlink import RECANCEL_SECONDS, cancel_and_wait
 
 
-async def test_a_task_that_ignores_its_cancellation_is_waited_for_at_most_the_bound() -> None:
-    released = asyncio.Event()
+async def test_a_task_that_swallowed_its_cancellation_once_is_cancelled_again() -> None:
+    swallowed = asyncio.Event()
 
-    async def stubborn() -> str:
+    async def reads_on() -> None:
         try:
             await asyncio.sleep(3600)
         except asyncio.CancelledError:
-            await released.wait()  # like a library that finishes its read before giving in
+            swallowed.set()  # as asyncio.wait_for does on 3.11 when the send just completed
+        await asyncio.sleep(3600)  # the next read, as channels_redis' receive loop does
+
+    task = asyncio.create_task(reads_on())
+    await asyncio.sleep(0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await cancel_and_wait([task], seconds=30)
+    assert swallowed.is_set()
+    assert task.cancelled()
+    assert loop.time() - started < RECANCEL_SECONDS + 2  # the second cancellation, not the bound
+
+
+async def test_a_task_that_never_ends_is_waited_for_at_most_the_bound() -> None:
+    release = asyncio.Event()
+    cancellations = 0
+
+    async def stubborn() -> str:
+        nonlocal cancellations
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                cancellations += 1
         return "ended"
 
     async def polite() -> None:
@@ -28,20 +54,22 @@ async def test_a_task_that_ignores_its_cancellation_is_waited_for_at_most_the_bo
     await asyncio.sleep(0)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await cancel_and_wait([slow, quick, None], seconds=0.2)
-    assert 0.2 <= loop.time() - started < 5
+    await cancel_and_wait([slow, quick, None], seconds=1.2)
+    assert 1.2 <= loop.time() - started < 5
     assert quick.cancelled()
     assert not slow.done()  # left to end on its own
-    released.set()
+    assert cancellations == 3  # at 0, 0.5 and 1.0 s
+    release.set()
     assert await slow == "ended"
 
 
 async def test_the_caller_can_still_be_cancelled_while_it_waits() -> None:
+    stop = False
+
     async def stubborn() -> None:
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            await asyncio.sleep(3600)
+        while not stop:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(3600)
 
     inner = asyncio.create_task(stubborn())
     await asyncio.sleep(0)
@@ -50,4 +78,7 @@ async def test_the_caller_can_still_be_cancelled_while_it_waits() -> None:
     outer.cancel()
     done, _ = await asyncio.wait([outer], timeout=5)
     assert outer in done and outer.cancelled()
+    stop = True
     inner.cancel()
+    await asyncio.wait([inner], timeout=5)
+    assert inner.done()
