@@ -150,6 +150,11 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         except asyncio.CancelledError:
             if not await shutdown.server_stopping(self):  # daphne shutting down: 1012 first
                 raise
+        except Exception:
+            # The application failed and the server closes the socket (1011): the socket's end
+            # still lets go of its groups and presence (else its process keeps it present).
+            await shutdown.end(self, CloseCode.CONNECT_FAILED)
+            raise
         finally:
             await cancel_and_wait([self.reader, *loops], shutdown.cancel_wait_seconds())
             self.running.detach()

@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .servers import is_client_gone
 from .types import Send
 
 HIGH_WATER = 262_144
@@ -67,6 +68,8 @@ class Outbox:
         self.held_bytes = 0
         """Bytes of push frames waiting in the socket's inbox (a server whose send waits)."""
         self.overflowed = False
+        self.gone = False
+        """The server said the client has left (``servers.is_client_gone``): nothing more is sent."""
         self._draining: asyncio.Task[None] | None = None
 
     def unsent(self) -> int:
@@ -75,12 +78,18 @@ class Outbox:
         return in_transport + self.queued_bytes + self.held_bytes
 
     async def send(self, text: str) -> None:
-        """Send one frame, or queue it while daphne's buffer for this socket is full."""
-        if self.overflowed:
+        """Send one frame, or queue it while daphne's buffer for this socket is full.
+
+        A frame for a client that has left is dropped: the server raises for it (its
+        ``websocket.disconnect`` may not have reached the consumer yet, while ``connect()`` or
+        an action still runs), and raising would end the application before the socket's end
+        let go of its groups and presence.
+        """
+        if self.overflowed or self.gone:
             return
         transport = self.transport
         if transport is None or (not self.queue and transport_unsent(transport) < HIGH_WATER):
-            await self._send({"type": "websocket.send", "text": text})
+            await self._hand_over(text)
             return
         self.queue.append(text)
         self.queued_bytes += len(text.encode("utf-8")) if not text.isascii() else len(text)
@@ -97,7 +106,20 @@ class Outbox:
                 continue
             text = self.queue.popleft()
             self.queued_bytes -= len(text.encode("utf-8")) if not text.isascii() else len(text)
+            await self._hand_over(text)
+            if self.gone:
+                self.queue.clear()
+                self.queued_bytes = 0
+                return
+
+    async def _hand_over(self, text: str) -> None:
+        """Give one frame to the server; a client that has left makes the outbox ``gone``."""
+        try:
             await self._send({"type": "websocket.send", "text": text})
+        except Exception as exc:
+            if not is_client_gone(exc):
+                raise
+            self.gone = True
 
     def hold(self, nbytes: int) -> None:
         """``nbytes`` of frames joined the socket's inbox; past the limit the socket overflows."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import Any
@@ -17,7 +18,8 @@ from hyperchannels.signals import presence_joined, presence_left
 
 class PresenceRoom(HyperConsumer):
     """``/ws/presence/<room>/?key=ann&name=Ann`` tracks itself in ``room-<room>`` on connect
-    (no ``key``: the default key; ``track=0``: not at all)."""
+    (no ``key``: the default key; ``track=0``: not at all; ``delay=0.5``: that many seconds
+    after the accept, as a slow ``connect()`` would)."""
 
     def room(self) -> str:
         return f"room-{self.scope['url_route']['kwargs']['room']}"
@@ -31,6 +33,7 @@ class PresenceRoom(HyperConsumer):
 
     async def connect(self) -> None:
         await super().connect()
+        await asyncio.sleep(float(self.query("delay") or 0))
         if self.query("track") != "0":
             await self.track(self.room(), {"name": self.query("name") or "someone"}, self.query("key"))
 
