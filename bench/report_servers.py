@@ -197,14 +197,16 @@ def scale_table(results: dict[str, Any]) -> str:
         f"{scale['sockets']:,} idle sockets in one server process (pubsub layer, private Redis), held "
         f"by {scale['clients']} client processes:",
         "",
-        "| server | KiB per socket | broadcast p50 ms | p99 ms | all ms | storm: all back and resumed s "
-        "| back | failed connects | replayed | resynced | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | KiB per socket | raw ASGI | Channels | broadcast p50 ms | p99 ms | all ms "
+        "| storm: all back and resumed s | back | failed connects | replayed | resynced | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in scale["rows"]:
         b, s = row["broadcast"], row["storm"]
+        floors = row.get("floor_kib_per_socket", {})
         lines.append(
-            f"| {row['server']} | {row['kib_per_socket']:.1f} | {b['p50_ms']:.0f} | {b['p99_ms']:.0f} | "
+            f"| {row['server']} | {row['kib_per_socket']:.1f} | {_fmt(floors.get('raw'), '.1f')} | "
+            f"{_fmt(floors.get('channels'), '.1f')} | {b['p50_ms']:.0f} | {b['p99_ms']:.0f} | "
             f"{b['all_ms']:.0f} | {_fmt(s['seconds'])} | {s['resumed']}/{row['sockets']} | "
             f"{s['failed_connects']} | {s['replayed']} | {s['resynced']} | {s['errors']} |"
         )

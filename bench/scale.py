@@ -41,6 +41,53 @@ def _added(counts: list[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+FLOORS = {"raw": "/ws/raw/", "channels": "/ws/bare/"}
+"""Memory floors on the same server: a bare ASGI app (``raw_floor``) and a plain Channels
+consumer in one group (``BareBench``), each in a server process of its own."""
+
+
+def _open(
+    env: dict[str, str], port: int, sockets: int, clients: int, parallel: int, timeout: float, path: str
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Start the client processes holding ``sockets`` sockets on ``path``; wait until all are open."""
+    shares = [sockets // clients + (i < sockets % clients) for i in range(clients)]
+    loaders = [
+        _spawn(
+            "bench.scale_load",
+            env,
+            json.dumps({"port": port, "sockets": n, "parallel": parallel, "timeout": timeout, "path": path}),
+        )
+        for n in shares
+        if n
+    ]
+    try:
+        return loaders, [_line(loader) for loader in loaders]
+    except BaseException:
+        for loader in loaders:
+            _finish(loader)
+        raise
+
+
+def floor_kib_per_socket(
+    server: str, path: str, env: dict[str, str], sockets: int, clients: int, parallel: int, timeout: float
+) -> float:
+    """KiB per idle socket on ``path`` of a fresh ``server`` process: measured as for hyper."""
+    with BenchServer(server, env=env) as process:
+        opener, _ = _open(env, process.port, 1, 1, 1, timeout, path)
+        for loader in opener:
+            _finish(loader)
+        time.sleep(0.5)
+        before = process.rss_kib()
+        loaders, readies = _open(env, process.port, sockets, clients, parallel, timeout, path)
+        try:
+            opened = sum(ready["ready"] for ready in readies)
+            time.sleep(1.0)
+            return (process.rss_kib() - before) / opened
+        finally:
+            for loader in loaders:
+                _finish(loader)
+
+
 def scale_once(
     server: str, sockets: int, clients: int, parallel: int, timeout: float, run_load: Any
 ) -> dict[str, Any]:
@@ -61,21 +108,9 @@ def scale_once(
             run_load("roundtrip", port=process.port, kind="hyper", conns=1, seconds=0.2, warmup=0.1)
             time.sleep(0.5)
             before = process.rss_kib()
-            shares = [sockets // clients + (i < sockets % clients) for i in range(clients)]
             started = time.time()
-            loaders = [
-                _spawn(
-                    "bench.scale_load",
-                    env,
-                    json.dumps(
-                        {"port": process.port, "sockets": n, "parallel": parallel, "timeout": timeout}
-                    ),
-                )
-                for n in shares
-                if n
-            ]
+            loaders, readies = _open(env, process.port, sockets, clients, parallel, timeout, "/ws/hyper/")
             try:
-                readies = [_line(loader) for loader in loaders]
                 opened = sum(ready["ready"] for ready in readies)
                 connect_seconds = time.time() - started
                 time.sleep(1.0)
@@ -97,6 +132,10 @@ def scale_once(
             finally:
                 for loader in loaders:
                     _finish(loader)
+        floors = {
+            name: floor_kib_per_socket(server, path, env, sockets, clients, parallel, timeout)
+            for name, path in FLOORS.items()
+        }
     storm: dict[str, Any] = {
         key: sum(s[key] for s in storms)
         for key in ("resumed", "dropped", "failed_connects", "ok", "resynced", "errors", "replayed")
@@ -113,6 +152,7 @@ def scale_once(
         "rss_before_kib": before,
         "rss_after_kib": after,
         "kib_per_socket": (after - before) / opened,
+        "floor_kib_per_socket": floors,
         "broadcast": {
             "complete": all(h["complete"] for h in heard),
             "received": len(latencies),
@@ -136,6 +176,8 @@ def bench_scale(
         b, s = row["broadcast"], row["storm"]
         print(
             f"  scale {server:<16} {row['sockets']} sockets: {row['kib_per_socket']:.1f} KiB/socket "
+            f"(raw ASGI {row['floor_kib_per_socket']['raw']:.1f}, Channels "
+            f"{row['floor_kib_per_socket']['channels']:.1f}) "
             f"(opened in {row['connect_seconds']:.1f}s); broadcast p50 {b['p50_ms']:.0f}ms p99 "
             f"{b['p99_ms']:.0f}ms all {b['all_ms']:.0f}ms ({b['received']} got it); storm: "
             f"{s['resumed']}/{s['dropped']} back and resumed in "

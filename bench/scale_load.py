@@ -7,6 +7,9 @@ each delay jittered ±20 %, and on open sends one ``resume`` with the last posit
 Like the browser client it has no handshake timeout of its own (only the run's bound): a
 handshake is given up only when the server closes or refuses it.
 
+With ``path`` other than ``/ws/hyper/`` (the raw ASGI floor, a plain Channels consumer: memory
+floors of the same server) a socket counts as open at its ``101``; such sockets only wait.
+
 Talks with the orchestrator in lines: prints ``{"ready": n}`` once every socket is open, then
 answers each stdin line: ``broadcast`` waits until every socket has a ``toast`` push stamped
 by the sender and prints when each got it; ``storm`` waits until every socket was dropped,
@@ -47,9 +50,10 @@ def raise_fd_limit(wanted: int) -> int:
 class Client(asyncio.Protocol):
     """One socket's whole life: connects, reads its pushes, reconnects the browser's way."""
 
-    def __init__(self, port: int, patience: float) -> None:
+    def __init__(self, port: int, patience: float, path: str = PATH) -> None:
         self.port = port
         self.patience = patience
+        self.path = path
         self.position: dict[str, Any] | None = None  # the last one applied, as the page keeps it
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
@@ -106,7 +110,7 @@ class Client(asyncio.Protocol):
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write(
             (
-                f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
+                f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                 f"Origin: http://127.0.0.1:{self.port}\r\n\r\n"
             ).encode()
@@ -136,6 +140,8 @@ class Client(asyncio.Protocol):
                 self.transport.abort()
                 return
             self.upgraded, self.buffer = True, rest
+            if self.path != PATH and not self.opened.done():
+                self.opened.set_result(None)  # a floor's socket: no positions push comes
         while (split := _split_frame(self.buffer)) is not None:
             opcode, payload, self.buffer = split
             if opcode == 0x1:
@@ -187,10 +193,10 @@ async def _until(check: Any, timeout: float) -> bool:
     return True
 
 
-async def run(port: int, sockets: int, parallel: int, timeout: float) -> None:
+async def run(port: int, sockets: int, parallel: int, timeout: float, path: str = PATH) -> None:
     raise_fd_limit(sockets + 256)
     loop = asyncio.get_running_loop()
-    clients = [Client(port, timeout) for _ in range(sockets)]
+    clients = [Client(port, timeout, path) for _ in range(sockets)]
     gate = asyncio.Semaphore(parallel)
 
     refused: dict[str, int] = {}

@@ -48,11 +48,13 @@ def test_bench_servers_and_scale_run_on_daphne_and_uvicorn(capsys: pytest.Captur
     assert ratios["fastest"] == "uvicorn" and ratios["fastest_vs_daphne"]["4"] is not None
     for row in results["scale"]["rows"]:
         assert row["sockets"] == 30 and row["rss_after_kib"] > 0
+        assert set(row["floor_kib_per_socket"]) == {"raw", "channels"}  # the same server's floors
+        assert all(isinstance(kib, float) for kib in row["floor_kib_per_socket"].values())
         assert row["broadcast"]["received"] == 30 and row["broadcast"]["complete"]
         storm = row["storm"]
         assert storm["complete"] and storm["resumed"] == storm["dropped"] == 30
         assert storm["replayed"] == 30 and storm["errors"] == 0  # each missed exactly the one push
     out = capsys.readouterr().out
     assert "Recommended: " in out
-    assert "| server | KiB per socket |" in out
+    assert "| server | KiB per socket | raw ASGI | Channels |" in out
     assert report.sections(results) in out
