@@ -33,7 +33,8 @@ class PresenceRoom(HyperConsumer):
 
     async def connect(self) -> None:
         await super().connect()
-        await asyncio.sleep(float(self.query("delay") or 0))
+        if delay := self.query("delay"):
+            await asyncio.sleep(float(delay))
         if self.query("track") != "0":
             await self.track(self.room(), {"name": self.query("name") or "someone"}, self.query("key"))
 

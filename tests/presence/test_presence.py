@@ -159,6 +159,7 @@ async def test_keys_default_to_the_user_or_the_socket(room: str, sockets: Socket
     await sockets.open(room, "name=y")
     signed_in = await sockets.open(room, "name=z", user=User(42))
     await state(first)
+    await state(signed_in)  # its track() has stored it (the state is sent last)
     found = await apresence(group)
     assert len(found) == 3 and "42" in found
     assert found["42"] == [{"name": "z"}]
