@@ -219,4 +219,12 @@ def scale_table(results: dict[str, Any]) -> str:
             f"Goal: <= {MEMORY_GOAL_KIB:.0f} KiB per socket on the better server: {best['server']} "
             f"{best['kib_per_socket']:.1f} KiB, {'met' if met else 'not met'}.",
         ]
+        floors = best.get("floor_kib_per_socket")
+        if floors:
+            lines[-1] += (
+                f" On {best['server']} the server alone (raw ASGI) holds a socket in "
+                f"{floors['raw']:.1f} KiB and a plain Channels consumer in one group in "
+                f"{floors['channels']:.1f}: hyperchannels adds "
+                f"{best['kib_per_socket'] - floors['channels']:.1f} KiB over Channels."
+            )
     return "\n".join(lines)
