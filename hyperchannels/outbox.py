@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from .servers import is_client_gone
+from .servers import daphne_protocol, is_client_gone
 from .types import Send
 
 HIGH_WATER = 262_144
@@ -42,8 +42,7 @@ autobahn's 1 s close handshake timeout) before it drops the connection."""
 
 def daphne_transport(send: Send) -> Any | None:
     """The twisted transport behind daphne's ``send``, when its write buffer can be read."""
-    protocol = getattr(send, "args", (None,))[0] if getattr(send, "args", None) else None
-    transport = getattr(protocol, "transport", None)
+    transport = getattr(daphne_protocol(send), "transport", None)
     if all(hasattr(transport, name) for name in ("dataBuffer", "offset", "_tempDataLen")):
         return transport
     return None
@@ -137,7 +136,7 @@ class Outbox:
             return
         self.overflowed = True
         self.discard()
-        protocol = getattr(self._send, "args", (None,))[0] if getattr(self._send, "args", None) else None
+        protocol = daphne_protocol(self._send)
         if protocol is not None and hasattr(protocol, "closeHandshakeTimeout"):
             protocol.closeHandshakeTimeout = CLOSE_GRACE_SECONDS
         self._on_overflow()
