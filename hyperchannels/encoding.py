@@ -9,6 +9,8 @@ or it is not made: the browser's ``JSON.parse`` would throw on the first two, an
 
 from __future__ import annotations
 
+import json.encoder
+from collections.abc import Callable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -18,6 +20,31 @@ from .conf import get_setting
 from .protocol import EventName
 
 _encoder = DjangoJSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _one_shot_encoder() -> Callable[[Any], str]:
+    """``_encoder.encode`` without building an encoder per call (most of its cost on a small
+    frame): CPython's C encoder made once, with no circular-reference bookkeeping (a circular
+    structure recurses until ``RecursionError``, which ``encode_frame`` reports as a
+    ``ValueError`` like a too deeply nested one). Where the C encoder is missing, ``encode``."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _encoder.encode
+    iterencode = make(
+        None, _encoder.default, json.encoder.encode_basestring, None,
+        _encoder.key_separator, _encoder.item_separator, False, False, False,
+    )  # fmt: skip
+
+    def encode(value: Any) -> str:
+        return "".join(iterencode(value, 0))
+
+    return encode
+
+
+_encode = _one_shot_encoder()
+_encode_string = json.encoder.encode_basestring
+"""A ``str`` as JSON, as ``_encoder`` writes it (``ensure_ascii=False``)."""
+_END_AFTER_ID = ',"event":"' + EventName.END.value + '","data":{}}'
 
 _ELLIPSIS = "…"
 _WORST_BYTES_PER_CHAR = 6  # a control character is escaped as \u00XX in JSON
@@ -48,17 +75,17 @@ def encode_frame(event: str, data: dict[str, Any], id: str | None = None) -> str
     a lone surrogate, nesting too deep for the encoder, and ``FrameTooLarge`` (a ``ValueError``)
     for a frame over ``MAX_SERVER_FRAME_BYTES``.
     """
-    frame: dict[str, Any] = {"event": event, "data": data}
-    if id is not None:
-        frame = {"id": id, **frame}
+    frame = {"event": event, "data": data} if id is None else {"id": id, "event": event, "data": data}
     try:
-        text = _encoder.encode(frame)
+        text = _encode(frame)
     except TypeError as exc:
         raise TypeError(f"cannot send the {event!r} frame: {exc}") from exc
     except ValueError as exc:
         raise ValueError(f"cannot send the {event!r} frame: {exc}") from exc
     except RecursionError:
-        raise ValueError(f"cannot send the {event!r} frame: its data is nested too deeply") from None
+        raise ValueError(
+            f"cannot send the {event!r} frame: its data is circular or nested too deeply"
+        ) from None
     _check_text(text, event)
     return text
 
@@ -70,7 +97,7 @@ def encode_end(id: str) -> str:
     """
     if not id.isascii():
         _check_unicode(id, EventName.END)
-    return '{"id":' + _encoder.encode(id) + ',"event":"' + EventName.END + '","data":{}}'
+    return '{"id":' + _encode_string(id) + _END_AFTER_ID
 
 
 def encode_error(status: int, message: str | Promise, id: str | None) -> str:

@@ -6,7 +6,9 @@ Every flaw is a ``FrameError`` with its status and, where the frame had a valid 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from . import protocol
@@ -56,13 +58,11 @@ class ResumeFrame:
 
 ClientFrame = ActionFrame | CancelFrame | StreamFrame | PingFrame | ResumeFrame
 
-HANDLED: frozenset[FrameType] = frozenset(FrameType)
-"""Frame types this server answers; any other ``type`` is a 400 "Unknown frame type"."""
-
-
 def _valid_id(value: Any) -> str | None:
     """The id, if it is 1 to 64 characters that valid UTF-8 can carry back in replies."""
     if isinstance(value, str) and 1 <= len(value) <= protocol.ID_MAX_LENGTH:
+        if value.isascii():
+            return value
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: no reply could name it
@@ -78,14 +78,28 @@ def utf8_length_exceeds(text: str, limit: int) -> bool:
     return len(text.encode("utf-8", "surrogatepass")) > limit
 
 
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``: compact JSON (what clients send) goes straight to the decoder's
+    scanner, skipping ``loads``' whitespace matching; anything else takes ``json.loads``, which
+    raises what is wrong with it."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:  # not a JSON value at the first character
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def parse_frame(text: str | None, max_bytes: int) -> ClientFrame:
     """The typed frame of one WebSocket message, or ``FrameError``."""
     if text is None:
         raise FrameError(Status.BAD_REQUEST, "Binary frames are not supported")
-    if utf8_length_exceeds(text, max_bytes):
+    if len(text) * 4 > max_bytes and utf8_length_exceeds(text, max_bytes):
         raise FrameError(Status.TOO_LARGE, protocol.message("too_large"))
     try:
-        frame = json.loads(text)
+        frame = _loads(text)
     except (ValueError, RecursionError):
         raise FrameError(Status.BAD_REQUEST, "Frame is not valid JSON") from None
     if not isinstance(frame, dict):
@@ -94,28 +108,14 @@ def parse_frame(text: str | None, max_bytes: int) -> ClientFrame:
     kind = frame.get("type")
     if kind is None:
         raise FrameError(Status.BAD_REQUEST, "Frame has no type", frame_id)
-    if not isinstance(kind, str) or kind not in HANDLED:
+    parse = HANDLED.get(kind) if isinstance(kind, str) else None
+    if parse is None:
         raise FrameError(Status.BAD_REQUEST, "Unknown frame type", frame_id)
-    kind = FrameType(kind)
     if frame_id is None:
         raise FrameError(
             Status.BAD_REQUEST, f"{kind} frames need an id of 1 to {protocol.ID_MAX_LENGTH} characters"
         )
-    if kind is FrameType.ACTION:
-        return _action_frame(frame, frame_id)
-    if kind is FrameType.CANCEL:
-        return CancelFrame(frame_id)
-    if kind is FrameType.PING:
-        return PingFrame(frame_id)
-    if kind is FrameType.RESUME:
-        return ResumeFrame(frame_id, parse_positions(frame.get("positions"), frame_id))
-    stream = frame.get("stream")
-    if not isinstance(stream, str) or not stream:
-        raise FrameError(Status.BAD_REQUEST, f"{kind} frames need a stream token", frame_id)
-    since = frame.get("since")
-    if since is not None:
-        since = parse_positions({"": since}, frame_id)[""]
-    return StreamFrame(kind, frame_id, stream, since)
+    return parse(frame, frame_id)
 
 
 def _action_frame(frame: dict[str, Any], frame_id: str) -> ActionFrame:
@@ -128,11 +128,38 @@ def _action_frame(frame: dict[str, Any], frame_id: str) -> ActionFrame:
     elif not isinstance(data, dict):
         raise FrameError(Status.BAD_REQUEST, "Action data must be a JSON object", frame_id)
     target = frame.get("target")
+    if target is not None and not isinstance(target, str):
+        raise FrameError(Status.BAD_REQUEST, "Action target must be a string", frame_id)
     block = frame.get("block")
-    for key, value in (("target", target), ("block", block)):
-        if value is not None and not isinstance(value, str):
-            raise FrameError(Status.BAD_REQUEST, f"Action {key} must be a string", frame_id)
+    if block is not None and not isinstance(block, str):
+        raise FrameError(Status.BAD_REQUEST, "Action block must be a string", frame_id)
     return ActionFrame(frame_id, name, data, target, block)
+
+
+def _resume_frame(frame: dict[str, Any], frame_id: str) -> ResumeFrame:
+    return ResumeFrame(frame_id, parse_positions(frame.get("positions"), frame_id))
+
+
+def _stream_frame(kind: FrameType, frame: dict[str, Any], frame_id: str) -> StreamFrame:
+    stream = frame.get("stream")
+    if not isinstance(stream, str) or not stream:
+        raise FrameError(Status.BAD_REQUEST, f"{kind} frames need a stream token", frame_id)
+    since = frame.get("since")
+    if since is not None:
+        since = parse_positions({"": since}, frame_id)[""]
+    return StreamFrame(kind, frame_id, stream, since)
+
+
+HANDLED: dict[str, Callable[[dict[str, Any], str], ClientFrame]] = {
+    FrameType.ACTION: _action_frame,
+    FrameType.CANCEL: lambda frame, frame_id: CancelFrame(frame_id),
+    FrameType.PING: lambda frame, frame_id: PingFrame(frame_id),
+    FrameType.RESUME: _resume_frame,
+    FrameType.SUBSCRIBE: partial(_stream_frame, FrameType.SUBSCRIBE),
+    FrameType.UNSUBSCRIBE: partial(_stream_frame, FrameType.UNSUBSCRIBE),
+}
+"""Every frame type this server answers, with its parser (a frame and its valid id); any other
+``type`` is a 400 "Unknown frame type"."""
 
 
 def parse_positions(value: Any, frame_id: str | None = None) -> dict[str, Position]:

@@ -88,7 +88,12 @@ class Outbox:
             return
         transport = self.transport
         if transport is None or (not self.queue and transport_unsent(transport) < HIGH_WATER):
-            await self._hand_over(text)
+            try:  # _hand_over, inline: this is every frame's path
+                await self._send({"type": "websocket.send", "text": text})
+            except Exception as exc:
+                if not is_client_gone(exc):
+                    raise
+                self.gone = True
             return
         self.queue.append(text)
         self.queued_bytes += len(text.encode("utf-8")) if not text.isascii() else len(text)

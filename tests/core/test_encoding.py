@@ -87,8 +87,10 @@ def test_unknown_objects_circles_and_deep_nesting_are_type_and_value_errors() ->
         encode_frame("toast", {(1, 2): "tuple key"})  # type: ignore[dict-item]
     circle: list[Any] = []
     circle.append(circle)
-    with pytest.raises(ValueError, match="Circular"):
+    with pytest.raises(ValueError, match="circular or nested too deeply"):
         encode_frame("toast", {"value": circle})
+    shared = [1]  # the same list twice is no circle, also right after one was refused
+    assert encode_frame("toast", {"a": shared, "b": shared}) == '{"event":"toast","data":{"a":[1],"b":[1]}}'
     deep: list[Any] = []
     for _ in range(100_000):
         deep = [deep]

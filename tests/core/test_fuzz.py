@@ -136,3 +136,32 @@ def test_arbitrary_frames_never_break_the_socket(batch: list[tuple[str, Any]]) -
 
 def test_deeply_nested_json_is_a_400_not_a_crash() -> None:
     asyncio.run(exercise([("text", "[" * 100_000), ("text", '{"a":' * 50_000 + "1" + "}" * 50_000)]))
+
+
+def _outcome(parse: Any, text: str) -> tuple[str, Any]:
+    try:
+        return "value", parse(text)
+    except (ValueError, RecursionError) as exc:
+        return "error", type(exc).__name__
+
+
+json_texts = st.one_of(
+    st.text(max_size=30),
+    json_values.map(lambda v: json.dumps(v, separators=(",", ":"))),
+    json_values.map(json.dumps),
+    st.tuples(
+        st.sampled_from(["", " ", "\n\t", "x", "}", "1", '""']),
+        json_values,
+        st.sampled_from(["", " ", "\n", "x", "]", "1", "{}"]),
+    ).map(lambda t: t[0] + json.dumps(t[1], separators=(",", ":")) + t[2]),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(json_texts)
+def test_a_frame_s_json_is_read_exactly_as_json_loads_reads_it(text: str) -> None:
+    """The parser's fast path for compact JSON (docs/performance.md) reads what ``json.loads``
+    reads and refuses what it refuses, whitespace and trailing text included."""
+    from hyperchannels.frames import _loads
+
+    assert _outcome(_loads, text) == _outcome(json.loads, text)

@@ -42,6 +42,12 @@ def test_python_names_are_the_file_s_names() -> None:
     assert protocol.default_message(418) == "Internal server error"
 
 
+def test_every_client_frame_type_has_a_parser() -> None:
+    from hyperchannels.frames import HANDLED
+
+    assert set(HANDLED) == set(DATA["client_frames"])
+
+
 def test_a_drifted_python_enum_is_refused_at_import(tmp_path: object) -> None:
     """A copy of protocol.py reading a protocol.json with one more close code fails to import."""
     import shutil
