@@ -79,7 +79,6 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.running = Running(self._hand_over_reading)
         """This socket's running invocations (and subscribe/resume frames), by id."""
-        self._opened = asyncio.Event()
         self.threads = SocketThreads(int(get_setting("SYNC_THREADS_PER_SOCKET")))
         """This socket's share of the worker threads for sync user code."""
 
@@ -146,7 +145,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
             self.channel_receive = link.receive
             loops.append(asyncio.create_task(self._receive_layer(link.receive)))
-            loops.append(asyncio.create_task(self.inbox.run(self._opened)))
+            loops.append(asyncio.create_task(self.inbox.run()))
         self.reader = asyncio.create_task(self._read_client())
         try:
             await self._ended
@@ -219,7 +218,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.state is ConnectionState.CONNECTING:
             self.state = ConnectionState.OPEN
             await self.recovery.announce(sorted(self.membership.groups))
-            self._opened.set()
+            self.inbox.open()
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket (``code``: a WebSocket close code); nothing is sent after it."""

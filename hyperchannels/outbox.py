@@ -53,6 +53,11 @@ def transport_unsent(transport: Any) -> int:
     return len(transport.dataBuffer) - int(transport.offset) + int(transport._tempDataLen)
 
 
+_NOTHING_QUEUED: deque[str] = deque(maxlen=0)
+"""The queue of every outbox that never had to keep a frame: empty, and it stays empty (an
+append to it would drop the frame, so ``send`` swaps in a deque of its own first)."""
+
+
 class Outbox:
     """The frames one socket has not sent yet, bounded by ``limit`` bytes (``on_overflow`` is
     called once, past it)."""
@@ -62,7 +67,8 @@ class Outbox:
         self.limit = limit
         self._on_overflow = on_overflow
         self.transport = daphne_transport(send)
-        self.queue: deque[str] = deque()
+        self.queue: deque[str] = _NOTHING_QUEUED
+        """Frames kept while daphne's buffer is full; an idle socket shares one empty deque."""
         self.queued_bytes = 0
         self.held_bytes = 0
         """Bytes of push frames waiting in the socket's inbox (a server whose send waits)."""
@@ -95,6 +101,8 @@ class Outbox:
                     raise
                 self.gone = True
             return
+        if self.queue is _NOTHING_QUEUED:
+            self.queue = deque()
         self.queue.append(text)
         self.queued_bytes += len(text.encode("utf-8")) if not text.isascii() else len(text)
         if self.unsent() > self.limit:
