@@ -30,7 +30,7 @@ from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, parse_fram
 from .groups import POSITION_MESSAGE_TYPE, PUSH_MESSAGE_TYPE
 from .inbox import Inbox
 from .invocation import Invocation, ReplyContext
-from .layerlink import LayerLink, cancel_and_wait
+from .layerlink import LayerLink, cancel_and_wait, recancel_seconds
 from .membership import Membership, server_groups
 from .origin import origin_allowed
 from .outbox import Outbox
@@ -158,7 +158,8 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await shutdown.end(self, CloseCode.CONNECT_FAILED)
             raise
         finally:
-            await cancel_and_wait([self.reader, *loops], shutdown.cancel_wait_seconds())
+            recancel = recancel_seconds(self.channel_layer)
+            await cancel_and_wait([self.reader, *loops], shutdown.cancel_wait_seconds(), recancel)
             self.running.detach()
 
     async def _read_client(self) -> None:

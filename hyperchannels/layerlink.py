@@ -109,17 +109,32 @@ RECANCEL_SECONDS = 0.5
 """How often a cancelled task that has not ended is cancelled again (``cancel_and_wait``)."""
 
 
+def recancel_seconds(layer: Any) -> float | None:
+    """How often ``cancel_and_wait`` cancels again the tasks that receive from ``layer``:
+    ``RECANCEL_SECONDS`` for channels_redis' core layer, whose receive can swallow a
+    cancellation and read on (below); ``None`` (once more, at the bound) for any other layer,
+    whose receive may be running its own clean-up after the first cancellation (the pubsub
+    layer unsubscribes, which takes seconds when thousands of sockets close at once) and must
+    not be cut short: that would leave the channel subscribed and log an error."""
+    module = type(layer).__module__
+    return RECANCEL_SECONDS if module.startswith("channels_redis.core") else None
+
+
 async def cancel_and_wait(
-    tasks: Iterable[asyncio.Task[Any] | None], seconds: float = CANCEL_WAIT_SECONDS
+    tasks: Iterable[asyncio.Task[Any] | None],
+    seconds: float = CANCEL_WAIT_SECONDS,
+    recancel: float | None = RECANCEL_SECONDS,
 ) -> None:
     """Cancel ``tasks`` and wait until they end, at most ``seconds``; never raises.
 
-    A task that has not ended ``RECANCEL_SECONDS`` after its cancellation is cancelled again,
-    until it ends or ``seconds`` have passed. One cancellation is not enough for a task that
-    waits on the core Redis layer on Python 3.11: redis-py sends each command through
-    ``asyncio.wait_for``, which returns normally when the cancellation arrives just as the send
-    completes (CPython gh-86296, fixed in 3.12; redis-py issue 2028), and channels_redis'
-    ``receive`` then reads on until a message arrives, possibly for ever. Measured on this
+    A task that has not ended ``recancel`` seconds after its cancellation is cancelled again,
+    until it ends or ``seconds`` have passed; with ``recancel=None`` a task still running at
+    the bound is cancelled once more and left to end (``recancel_seconds`` picks per layer).
+    One cancellation is not enough for a task that waits on the core Redis layer on Python
+    3.11: redis-py sends each command through ``asyncio.wait_for``, which returns normally
+    when the cancellation arrives just as the send completes (CPython gh-86296, fixed in
+    3.12; redis-py issue 2028), and channels_redis' ``receive`` then reads on until a message
+    arrives, possibly for ever. Measured on this
     machine: 55 of 200 receives cancelled within a few loop turns of their start did not end
     (``tests/broadcast/test_cancelling.py``). Left running, such a receive holds the layer's
     receive lock, takes the messages of this process's channels into a buffer no socket reads,
@@ -139,8 +154,10 @@ async def cancel_and_wait(
             break
         for task in waiting:
             task.cancel()
-        _, waiting = await asyncio.wait(waiting, timeout=min(RECANCEL_SECONDS, left))
+        _, waiting = await asyncio.wait(waiting, timeout=left if recancel is None else min(recancel, left))
     for task in waiting:
+        if recancel is None:
+            task.cancel()  # a cancellation swallowed at the start, if that is what holds it
         logger.debug("%s did not end within %g s of its cancellation", task.get_name(), seconds)
 
 

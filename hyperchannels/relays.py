@@ -26,7 +26,14 @@ from typing import Any, Protocol
 
 from .groups import POSITION_MESSAGE_TYPE, layer_group
 from .history import InProcessHistory, history_for, recovery_on
-from .layerlink import LayerLink, cancel_and_wait, raise_if_cancelled, report_failure, report_recovery
+from .layerlink import (
+    LayerLink,
+    cancel_and_wait,
+    raise_if_cancelled,
+    recancel_seconds,
+    report_failure,
+    report_recovery,
+)
 
 logger = logging.getLogger("hyperchannels")
 
@@ -50,12 +57,12 @@ def refresh_seconds(layer: Any) -> float:
     return max(0.5, min(expiry / 2, REFRESH_MAX_SECONDS))
 
 
-async def _cancel(task: asyncio.Task[Any] | None) -> None:
-    """Cancel ``task`` and wait until it ended, bounded (``layerlink.cancel_and_wait``): a relay's
-    receive left reading would take this process's layer messages into a buffer no socket
-    reads, and hang an event loop's shutdown; a task that never ends must not hold a socket's
-    close for ever either."""
-    await cancel_and_wait([task])
+async def _cancel(task: asyncio.Task[Any] | None, layer: Any) -> None:
+    """Cancel ``task`` (which uses ``layer``) and wait until it ended, bounded
+    (``layerlink.cancel_and_wait``): a relay's receive left reading would take this process's
+    layer messages into a buffer no socket reads, and hang an event loop's shutdown; a task
+    that never ends must not hold a socket's close for ever either."""
+    await cancel_and_wait([task], recancel=recancel_seconds(layer))
 
 
 class GroupRelay:
@@ -128,9 +135,9 @@ class GroupRelay:
             await self.layer.group_add(self.layer_name, self.channel_name)
 
     async def stop(self) -> None:
-        await _cancel(self.started)
-        await _cancel(self._receiving)
-        await _cancel(self._checking)
+        await _cancel(self.started, self.layer)
+        await _cancel(self._receiving, self.layer)
+        await _cancel(self._checking, self.layer)
         if not self.started.done() or self.started.cancelled() or self.started.exception() is not None:
             return  # it never joined
         try:
@@ -184,8 +191,8 @@ class Relays:
         if not self.relays:
             refreshing, self._refreshing = self._refreshing, None
             watching, self._watching = self._watching, None
-            await _cancel(refreshing)
-            await _cancel(watching)
+            await _cancel(refreshing, self.layer)
+            await _cancel(watching, self.layer)
         await relay.stop()
 
     async def _refresh_loop(self) -> None:
@@ -231,8 +238,8 @@ class Relays:
         relays, self.relays = list(self.relays.values()), {}
         refreshing, self._refreshing = self._refreshing, None
         watching, self._watching = self._watching, None
-        await _cancel(refreshing)
-        await _cancel(watching)
+        await _cancel(refreshing, self.layer)
+        await _cancel(watching, self.layer)
         for relay in relays:
             await relay.stop()
 

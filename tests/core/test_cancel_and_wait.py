@@ -82,3 +82,50 @@ async def test_the_caller_can_still_be_cancelled_while_it_waits() -> None:
     inner.cancel()
     await asyncio.wait([inner], timeout=5)
     assert inner.done()
+
+
+async def test_without_recancel_a_clean_up_runs_to_its_end_and_a_stubborn_task_gets_one_more() -> None:
+    """``recancel=None`` (every layer but channels_redis' core): a receive cleaning up after its
+    cancellation (the pubsub layer unsubscribing under load) is not cut short; a task still
+    running at the bound is cancelled once more there."""
+    cleaned = asyncio.Event()
+
+    async def cleans_up() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            await asyncio.sleep(1.2)  # longer than RECANCEL_SECONDS
+            cleaned.set()
+            raise
+
+    cancellations = 0
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        nonlocal cancellations
+        while not release.is_set():
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                cancellations += 1
+
+    cleaning, stubborn_task = asyncio.create_task(cleans_up()), asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await cancel_and_wait([cleaning, stubborn_task], seconds=2.0, recancel=None)
+    assert cleaned.is_set() and cleaning.cancelled()
+    await asyncio.sleep(0)
+    assert cancellations == 2  # at the start and at the bound
+    release.set()
+    await stubborn_task
+
+
+def test_only_the_core_redis_layer_is_cancelled_again_quickly() -> None:
+    from channels.layers import InMemoryChannelLayer
+    from channels_redis.core import RedisChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    from hyperchannels.layerlink import recancel_seconds
+
+    assert recancel_seconds(RedisChannelLayer()) == RECANCEL_SECONDS
+    assert recancel_seconds(RedisPubSubChannelLayer()) is None
+    assert recancel_seconds(InMemoryChannelLayer()) is None
