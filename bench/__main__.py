@@ -1,9 +1,10 @@
 """``python -m bench``: hyperchannels side by side with a bare Channels consumer and HTTP.
 
 Every contender is measured in the same run, against the same kind of daphne process, by a
-load generator in its own process; ``servers`` runs the round trip on every installed ASGI
-server (``bench/servers.py``) and ``scale`` holds 10,000 sockets in one server process
-(``bench/scale.py``). Results go to ``bench/results.json`` and the tables in
+load generator in its own process; ``instructions`` counts each contender's instructions per
+action in process (``bench/instructions.py``, valgrind), ``servers`` runs the round trip on
+every installed ASGI server (``bench/servers.py``) and ``scale`` holds 10,000 sockets in one
+server process (``bench/scale.py``). Results go to ``bench/results.json`` and the tables in
 ``docs/performance.md``.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 
 from tests.servers import DaphneProcess
 
-from . import presence, recovery, report, scale, servers, slow_reader
+from . import instructions, presence, recovery, report, scale, servers, slow_reader
 from .recovery import _env as bench_env
 from .recovery import _go as go
 from .recovery import _line as read_line
@@ -245,6 +246,7 @@ def _forget_keys(redis_url: str, prefix: str) -> None:
 
 SCENARIOS = (
     "roundtrip",
+    "instructions",
     "sync",
     "memory",
     "fanout",
@@ -296,6 +298,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     if "roundtrip" in only:
         results["roundtrip"] = bench_roundtrip(conns_list, seconds, 1 if args.quick else 3)
+    if "instructions" in only:
+        results["instructions"] = (
+            instructions.bench_instructions(50, 150) if args.quick else instructions.bench_instructions()
+        )
     if "sync" in only:
         results["sync_parallel"] = bench_sync_parallel(4 if args.quick else 16, seconds)
     if "memory" in only:

@@ -14,7 +14,32 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def instructions_table(results: dict[str, Any]) -> str:
+    """Instructions per action in process (``bench/instructions.py``), beside the raw ASGI app's."""
+    data = results.get("instructions")
+    if not data:
+        return "Not measured yet: `python -m bench --only instructions`."
+    if "error" in data:
+        return f"Not measured in the last run: {data['error']}."
+    counts = {row["contender"]: row["instructions_per_action"] for row in data["rows"]}
+    raw = counts["raw-asgi"]
+    lines = [
+        "Instructions per action round trip in process (`bench/inprocess.py` under valgrind: "
+        f"{data['large']} minus {data['small']} actions on one socket):",
+        "",
+        "| contender | instructions per action | over the raw ASGI app | / raw ASGI |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for contender, instructions in counts.items():
+        over = instructions - raw
+        lines.append(f"| {contender} | {instructions:,} | {over:+,} | {instructions / raw:.2f} x |")
+    return "\n".join(lines)
+
+
 SECTIONS = {  # docs/performance.md's other generated sections: markers -> what fills them
+    "instructions": instructions_table,
     "servers": report_servers.servers_table,
     "scale": report_servers.scale_table,
 }
