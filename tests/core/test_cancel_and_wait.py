@@ -34,23 +34,29 @@ async def test_a_task_that_swallowed_its_cancellation_once_is_cancelled_again() 
     assert loop.time() - started < RECANCEL_SECONDS + 2  # the second cancellation, not the bound
 
 
-async def test_a_task_that_never_ends_is_waited_for_at_most_the_bound() -> None:
-    release = asyncio.Event()
-    cancellations = 0
+class Stubborn:
+    """A task body that swallows every cancellation until ``release`` is set, counting them."""
 
-    async def stubborn() -> str:
-        nonlocal cancellations
-        while not release.is_set():
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.cancellations = 0
+
+    async def run(self) -> str:
+        while not self.release.is_set():
             try:
-                await release.wait()
+                await self.release.wait()
             except asyncio.CancelledError:
-                cancellations += 1
+                self.cancellations += 1
         return "ended"
+
+
+async def test_a_task_that_never_ends_is_waited_for_at_most_the_bound() -> None:
+    stubborn = Stubborn()
 
     async def polite() -> None:
         await asyncio.sleep(3600)
 
-    slow, quick = asyncio.create_task(stubborn()), asyncio.create_task(polite())
+    slow, quick = asyncio.create_task(stubborn.run()), asyncio.create_task(polite())
     await asyncio.sleep(0)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -58,8 +64,8 @@ async def test_a_task_that_never_ends_is_waited_for_at_most_the_bound() -> None:
     assert 1.2 <= loop.time() - started < 5
     assert quick.cancelled()
     assert not slow.done()  # left to end on its own
-    assert cancellations == 3  # at 0, 0.5 and 1.0 s
-    release.set()
+    assert stubborn.cancellations == 3  # at 0, 0.5 and 1.0 s
+    stubborn.release.set()
     assert await slow == "ended"
 
 
@@ -98,24 +104,14 @@ async def test_without_recancel_a_clean_up_runs_to_its_end_and_a_stubborn_task_g
             cleaned.set()
             raise
 
-    cancellations = 0
-    release = asyncio.Event()
-
-    async def stubborn() -> None:
-        nonlocal cancellations
-        while not release.is_set():
-            try:
-                await release.wait()
-            except asyncio.CancelledError:
-                cancellations += 1
-
-    cleaning, stubborn_task = asyncio.create_task(cleans_up()), asyncio.create_task(stubborn())
+    stubborn = Stubborn()
+    cleaning, stubborn_task = asyncio.create_task(cleans_up()), asyncio.create_task(stubborn.run())
     await asyncio.sleep(0)
     await cancel_and_wait([cleaning, stubborn_task], seconds=2.0, recancel=None)
     assert cleaned.is_set() and cleaning.cancelled()
     await asyncio.sleep(0)
-    assert cancellations == 2  # at the start and at the bound
-    release.set()
+    assert stubborn.cancellations == 2  # at the start and at the bound
+    stubborn.release.set()
     await stubborn_task
 
 
