@@ -139,14 +139,10 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             ReplyContext("resync", None, None, self._render_block_off_loop),
         )
         self.tracking = SocketTracking(self, self.send_frame)
-        loops: list[asyncio.Task[None]] = []
-        if self.channel_layer is not None:
-            self.channel_name = await self.channel_layer.new_channel()
-            link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
-            self.channel_receive = link.receive
-            loops.append(asyncio.create_task(self._receive_layer(link.receive)))
-            loops.append(asyncio.create_task(self.inbox.run()))
-        self.reader = asyncio.create_task(self._read_client())
+        self._loops: list[asyncio.Task[None]] = []
+        self._left_while_opening = False
+        self.handshake: asyncio.Task[None] | None = asyncio.create_task(self._open())
+        self.reader = self.handshake
         try:
             await self._ended
         except asyncio.CancelledError:
@@ -159,19 +155,65 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             raise
         finally:
             recancel = recancel_seconds(self.channel_layer)
-            await cancel_and_wait([self.reader, *loops], shutdown.cancel_wait_seconds(), recancel)
+            tasks = [task for task in (self.handshake, self.reader, *self._loops) if task is not None]
+            await cancel_and_wait(tasks, shutdown.cancel_wait_seconds(), recancel)
             self.running.detach()
 
-    async def _read_client(self) -> None:
+    async def _open(self) -> None:
+        """The socket's first task: reads ``websocket.connect`` and runs the handshake while a
+        reader task reads on (``_read_client``).
+
+        The only message that can come before the accept is the client leaving (``websocket.
+        disconnect``): then the handshake is cancelled wherever it waits (the channel layer,
+        ``connect()``, the group joins) instead of finishing for nobody. Under a reconnect
+        storm that work is most of the server's (docs/deploy.md, "Many sockets per process").
+        """
+        try:
+            message = await self._client_receive()
+            self.reader = asyncio.create_task(self._read_client(asyncio.current_task()))
+            try:
+                await self.dispatch(message)
+            except asyncio.CancelledError:
+                if not self._left_while_opening:
+                    raise
+        except StopConsumer:
+            self._end(None)
+        except Exception as exc:
+            self._end(exc)
+        finally:
+            self.handshake = None  # nothing to cancel any more; an idle socket keeps no done task
+
+    async def _open_channel(self) -> None:
+        """This socket's own channel on the layer (Channels' ``channel_name``) and the loops
+        that take its messages into the inbox."""
+        if self.channel_layer is None:
+            return
+        self.channel_name = await self.channel_layer.new_channel()
+        link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
+        self.channel_receive = link.receive
+        self._loops.append(asyncio.create_task(self._receive_layer(link.receive)))
+        self._loops.append(asyncio.create_task(self.inbox.run()))
+
+    async def _read_client(self, handshake: asyncio.Task[None] | None = None) -> None:
         """Dispatch client messages in order, until an invocation takes this task over.
 
         The task that reads an action frame runs the invocation itself, at once; if the
         invocation waits, a new task of this loop reads on (``Running.run``). So an action
         starts without a turn of the event loop, one that never waits costs no task, and a
-        slow one never holds up the frames after it.
+        slow one never holds up the frames after it. The first reader reads while the
+        ``handshake`` runs: its first message waits for the handshake's end, and cancels it
+        if the client has left.
         """
         me = asyncio.current_task()
         try:
+            if handshake is not None:
+                message = await self._client_receive()
+                if not handshake.done():
+                    if message["type"] == "websocket.disconnect":
+                        self._left_while_opening = True
+                        handshake.cancel()
+                    await asyncio.wait([handshake])
+                await self.dispatch(message)
             while self.reader is me:
                 message = await self._client_receive()
                 if self._plain_dispatch and message["type"] == "websocket.receive":
@@ -245,6 +287,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.close(CloseCode.ORIGIN_REFUSED)
             return
         try:
+            await self._open_channel()
             await self.connect()
         except AcceptConnection:
             await self.accept()

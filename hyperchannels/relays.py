@@ -171,6 +171,9 @@ class Relays:
             if self.relays.get(group) is relay:
                 del self.relays[group]
             raise
+        except asyncio.CancelledError:
+            relay.members.discard(member)  # the socket's handshake was given up: not a member
+            raise
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.get_running_loop().create_task(
                 self._refresh_loop(), name="hyperchannels relay refresh"

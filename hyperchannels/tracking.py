@@ -15,6 +15,7 @@ the leaves that fall due once ``PRESENCE_GRACE`` has passed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
@@ -311,8 +312,12 @@ class SocketTracking:
             await tracker.track(group, self.consumer.channel_name, key, text, self.consumer.channel_name)
             async with tracker.gate:
                 found = await tracker.store.state(group)
+        except asyncio.CancelledError:
+            raise  # still in ``tracked``: the socket's end untracks whatever was stored
         except BaseException:
             self.tracked.pop(group, None)
+            with contextlib.suppress(Exception):
+                await tracker.untrack(group, self.consumer.channel_name)  # a store written before the failure
             raise
         finally:
             pending = self._pending.pop(group, [])

@@ -258,3 +258,33 @@ async def test_entries_of_a_process_that_stopped_refreshing_expire_into_one_leav
     assert left["leaves"] == {"ghost": [{"name": "Ghost"}]}
     await no_push(bob, 1.0)
     assert sorted(await apresence(group)) == ["bob"]
+
+
+async def test_a_client_that_leaves_while_track_waits_leaves_no_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handshake is cancelled when its client leaves (docs/deploy.md): a ``track()`` whose
+    entry is already stored is untracked by the socket's end, not left behind present."""
+    room = f"p{id(object())}"  # the settings' in-memory layer: the store is what is cancelled
+    group = f"room-{room}"
+    tracker = tracker_for(get_channel_layer())
+    stored, stuck = asyncio.Event(), asyncio.Event()
+    write = tracker.store.track
+
+    async def write_then_wait(*args: Any) -> Any:
+        found = await write(*args)
+        stored.set()
+        await stuck.wait()  # the socket's client leaves here
+        return found
+
+    monkeypatch.setattr(tracker.store, "track", write_then_wait)
+    socket = ActionCommunicator(app, f"/ws/presence/{room}/?key=stuck")
+    await socket.send_input({"type": "websocket.connect"})
+    await asyncio.wait_for(stored.wait(), 5)
+    assert "stuck" in await apresence(group)
+    await socket.send_input({"type": "websocket.disconnect", "code": 1001})
+    await socket.wait(5)
+    deadline = time.monotonic() + 5
+    while "stuck" in await apresence(group):
+        assert time.monotonic() < deadline, "the stored entry stayed present after its socket ended"
+        await asyncio.sleep(0.05)
