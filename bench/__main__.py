@@ -280,6 +280,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--scale-clients", type=int, default=None, help="client processes holding them (default 1 per 2,500)"
     )
+    parser.add_argument(
+        "--scale-layer",
+        choices=("pubsub", "core"),
+        default="pubsub",
+        help="the channel layer of the scale scenario (default pubsub, the one docs/broadcast.md recommends)",
+    )
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     if only - set(SCENARIOS):
@@ -329,7 +335,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "scale" in only:
         sockets = args.scale_sockets or (60 if args.quick else 10_000)
         clients = args.scale_clients or max(1, -(-sockets // 2500))
-        results["scale"] = scale.bench_scale(names, sockets, clients, run_load)
+        results["scale"] = scale.bench_scale(names, sockets, clients, run_load, layer=args.scale_layer)
     if "slow-reader" in only:
         results["slow_reader"] = slow_reader.bench_slow_reader(**(slow_reader.QUICK if args.quick else {}))
     results["bundle"] = report.bundle_size()

@@ -216,8 +216,10 @@ def scale_table(results: dict[str, Any]) -> str:
     scale = results.get("scale")
     if not scale:
         return "No scale run in `results.json` yet: `python -m bench --only scale`."
+    layer, backlog = scale.get("layer", "pubsub"), scale.get("backlog", "of each server")
     lines = _smoke_note(scale["sockets"] < FULL_SOCKETS) + [
-        f"{scale['sockets']:,} idle sockets in one server process (pubsub layer, private Redis), held "
+        f"{scale['sockets']:,} idle sockets in one server process ({layer} layer, private Redis, listen "
+        f"backlog {backlog}), held "
         f"by {scale['clients']} client processes:",
         "",
         "| server | KiB per socket | raw ASGI | Channels | broadcast p50 ms | p99 ms | all ms "

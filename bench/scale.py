@@ -2,8 +2,9 @@
 sockets (10,000 by default), per server: memory per socket, a broadcast to all of them, and a
 reconnect storm after the server closes them all.
 
-Each server runs with the ``pubsub`` layer on a private ``redis-server`` (history in Redis, so
-the resumes replay from it); the sockets are held by ``clients`` processes of
+Each server runs with the ``pubsub`` layer (``--scale-layer core``: the core layer) on a private
+``redis-server`` (history in Redis, so the resumes replay from it) and the listen backlog
+docs/deploy.md advises (``BACKLOG``); the sockets are held by ``clients`` processes of
 ``bench.scale_load``, and one more process sends (``bench.scale_load send``). The file-descriptor
 limit is raised, never past the hard limit, in this process (so the server and the clients,
 its children, inherit it); everything is on 127.0.0.1.
@@ -41,6 +42,11 @@ def _added(counts: list[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+BACKLOG = 4096
+"""Each server's listen backlog here, as docs/deploy.md ("Many sockets per process") advises:
+daphne's own (50) drops most of 10,000 simultaneous connects, which come back only after the
+kernel's SYN retries (1, 3, 7, 15, 31 s)."""
+
 FLOORS = {"raw": "/ws/raw/", "channels": "/ws/bare/"}
 """Memory floors on the same server: a bare ASGI app (``raw_floor``) and a plain Channels
 consumer in one group (``BareBench``), each in a server process of its own."""
@@ -72,7 +78,7 @@ def floor_kib_per_socket(
     server: str, path: str, env: dict[str, str], sockets: int, clients: int, parallel: int, timeout: float
 ) -> float:
     """KiB per idle socket on ``path`` of a fresh ``server`` process: measured as for hyper."""
-    with BenchServer(server, env=env) as process:
+    with BenchServer(server, env=env, backlog=BACKLOG) as process:
         opener, _ = _open(env, process.port, 1, 1, 1, timeout, path)
         for loader in opener:
             _finish(loader)
@@ -89,7 +95,13 @@ def floor_kib_per_socket(
 
 
 def scale_once(
-    server: str, sockets: int, clients: int, parallel: int, timeout: float, run_load: Any
+    server: str,
+    sockets: int,
+    clients: int,
+    parallel: int,
+    timeout: float,
+    run_load: Any,
+    layer: str = "pubsub",
 ) -> dict[str, Any]:
     """One server: open ``sockets`` (split over ``clients`` processes), measure, broadcast, storm.
 
@@ -102,8 +114,8 @@ def scale_once(
         raise RuntimeError(f"RLIMIT_NOFILE is {limit}: too low for {sockets} sockets in one server")
     with _private_redis() as redis:
         url = f"redis://127.0.0.1:{redis.connection_pool.connection_kwargs['port']}/0"
-        env = bench_env("pubsub", url)
-        with BenchServer(server, env=env) as process:
+        env = bench_env(layer, url)
+        with BenchServer(server, env=env, backlog=BACKLOG) as process:
             # one socket opened and closed first: the imports and first-use caches off the books
             run_load("roundtrip", port=process.port, kind="hyper", conns=1, seconds=0.2, warmup=0.1)
             time.sleep(0.5)
@@ -166,12 +178,19 @@ def scale_once(
 
 
 def bench_scale(
-    servers: list[str], sockets: int, clients: int, run_load: Any, parallel: int = 100, timeout: float = 300
+    servers: list[str],
+    sockets: int,
+    clients: int,
+    run_load: Any,
+    parallel: int = 100,
+    timeout: float = 300,
+    layer: str = "pubsub",
 ) -> dict[str, Any]:
-    """``scale_once`` for each server in turn (one at a time: each gets the machine)."""
+    """``scale_once`` for each server in turn (one at a time: each gets the machine), on the
+    ``layer`` channel layer (``pubsub`` or ``core``)."""
     rows = []
     for server in servers:
-        row = scale_once(server, sockets, clients, parallel, timeout, run_load)
+        row = scale_once(server, sockets, clients, parallel, timeout, run_load, layer)
         rows.append(row)
         b, s = row["broadcast"], row["storm"]
         print(
@@ -187,4 +206,11 @@ def bench_scale(
             f"reconnects {s['failure_reasons']}",
             flush=True,
         )
-    return {"sockets": sockets, "clients": clients, "parallel": parallel, "rows": rows}
+    return {
+        "sockets": sockets,
+        "clients": clients,
+        "parallel": parallel,
+        "layer": layer,
+        "backlog": BACKLOG,
+        "rows": rows,
+    }

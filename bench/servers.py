@@ -40,9 +40,10 @@ def installed_servers() -> list[str]:
     return [name for name in ALL_SERVERS if importlib.util.find_spec(_MODULES[name]) is not None]
 
 
-def command(server: str, application: str, port: int) -> list[str]:
+def command(server: str, application: str, port: int, backlog: int | None = None) -> list[str]:
     """The command line serving ``application`` on ``127.0.0.1:port``: one process, one worker,
-    no access log, each server's own default event loop and backlog."""
+    no access log, each server's own default event loop; its own listen backlog unless
+    ``backlog`` is given (the scale scenario gives the one docs/deploy.md advises)."""
     if server == "granian":
         # asginl: the ASGI interface without lifespan (Channels' router has none). Its default
         # backpressure (backlog / workers = 1,024 requests at once, an open socket being one)
@@ -50,21 +51,38 @@ def command(server: str, application: str, port: int) -> list[str]:
         return [
             sys.executable, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1",
             "--port", str(port), "--workers", "1", "--backpressure", "65535", "--log-level", "warning",
-            application,
+            *(["--backlog", str(backlog)] if backlog else []), application,
         ]  # fmt: skip
     if server == "hypercorn":
         return [
             sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-            "--log-level", "WARNING", application,
+            "--log-level", "WARNING", *(["--backlog", str(backlog)] if backlog else []), application,
         ]  # fmt: skip
-    return server_command(server, application, port)
+    if server == "daphne":
+        # -v 0: no access log (daphne writes one per handshake at its default verbosity), as
+        # for the other servers; warnings still reach the log. The backlog goes in a Twisted
+        # endpoint, daphne's only way to set it (its own default is 50).
+        bind = ["-e", f"tcp:port={port}:interface=127.0.0.1:backlog={backlog}"] if backlog else None
+        line = server_command(server, application, port, ["-v", "0"])
+        if bind:
+            at = line.index("-b")
+            line[at : at + 4] = bind
+        return line
+    return server_command(server, application, port, ["--backlog", str(backlog)] if backlog else [])
 
 
 class BenchServer:
     """One server process (and its workers, for servers that fork them) on a loopback port."""
 
-    def __init__(self, server: str, env: Mapping[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        server: str,
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+        backlog: int | None = None,
+    ) -> None:
         self.server = server
+        self.backlog = backlog
         self.port = port or free_port()
         self.env = {
             **os.environ,
@@ -79,7 +97,7 @@ class BenchServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                command(self.server, APP, self.port),
+                command(self.server, APP, self.port, self.backlog),
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -171,3 +172,28 @@ def test_dockerfile_install_step_ships_the_whole_client(tmp_path: Path) -> None:
         assert (package / "static" / "hyperchannels" / path.name).is_file(), path.name
     assert (package / "protocol.json").is_file()
     assert (package / "management" / "commands" / "hyperchannels_push.py").is_file()
+
+
+def test_deploy_docs_daphne_command_listens_with_the_backlog_it_names(demo_env: dict[str, str]) -> None:
+    """docs/deploy.md's daphne command (the one deploy/Dockerfile runs), run as written but on
+    a free loopback port: the kernel reports the listen backlog it asked for."""
+    from tests.servers import free_port, wait_for_port
+
+    block = next(b for b in sh_blocks(doc("docs/deploy.md")) if "backlog=" in b)
+    words = shlex.split(block.strip())
+    assert words[:3] == ["python", "-m", "daphne"]
+    dockerfile_cmd = re.search(r'^CMD (\[.*\])$', doc("deploy/Dockerfile"), re.M)
+    assert dockerfile_cmd is not None and json.loads(dockerfile_cmd.group(1)) == words
+    backlog = int(re.search(r"backlog=(\d+)", block).group(1))  # type: ignore[union-attr]
+    port = free_port()
+    words = [w.replace("port=8000", f"port={port}").replace("0.0.0.0", "127.0.0.1") for w in words]
+    server = subprocess.Popen([sys.executable, *words[1:]], cwd=EXAMPLE, env=demo_env)
+    try:
+        wait_for_port(port, 30)
+        listening = subprocess.run(
+            ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert int(listening[2]) == min(backlog, int(Path("/proc/sys/net/core/somaxconn").read_text()))
+    finally:
+        server.terminate()
+        server.wait(15)
