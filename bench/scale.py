@@ -49,7 +49,9 @@ kernel's SYN retries (1, 3, 7, 15, 31 s)."""
 
 FLOORS = {"raw": "/ws/raw/", "channels": "/ws/bare/"}
 """Memory floors on the same server: a bare ASGI app (``raw_floor``) and a plain Channels
-consumer in one group (``BareBench``), each in a server process of its own."""
+consumer in one group (``BareBench``), each in a server process of its own, always on the
+pubsub layer: on the core layer a plain Channels consumer's ``group_add`` per socket runs out
+of redis-py's connection pool (100) when 100 open at once, and the server answers 500."""
 
 
 def _open(
@@ -144,8 +146,9 @@ def scale_once(
             finally:
                 for loader in loaders:
                     _finish(loader)
+        floor_env = {**env, "BENCH_LAYER": "pubsub"}
         floors = {
-            name: floor_kib_per_socket(server, path, env, sockets, clients, parallel, timeout)
+            name: floor_kib_per_socket(server, path, floor_env, sockets, clients, parallel, timeout)
             for name, path in FLOORS.items()
         }
     storm: dict[str, Any] = {
