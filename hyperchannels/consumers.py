@@ -30,7 +30,7 @@ from .frames import ActionFrame, CancelFrame, PingFrame, ResumeFrame, parse_fram
 from .groups import POSITION_MESSAGE_TYPE, PUSH_MESSAGE_TYPE
 from .inbox import Inbox
 from .invocation import Invocation, ReplyContext
-from .layerlink import LayerLink, cancel_and_wait, recancel_seconds
+from .layerlink import LayerLink, cancel_and_wait, open_channel, recancel_seconds
 from .membership import Membership, server_groups
 from .origin import origin_allowed
 from .outbox import Outbox
@@ -60,6 +60,10 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     request: HttpRequest
     state: ConnectionState = ConnectionState.CONNECTING
+    connect_called: bool | None = None
+    """Whether ``connect()`` was called: ``False`` for a socket refused for its Origin or whose
+    client left before it (then ``disconnect()`` isn't called either); ``None`` when a
+    subclass's ``websocket_connect`` never calls this one's."""
     _plain_send: ClassVar[bool] = True
     _plain_dispatch: ClassVar[bool] = True
 
@@ -188,7 +192,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         that take its messages into the inbox."""
         if self.channel_layer is None:
             return
-        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_name = await open_channel(self.channel_layer)
         link = LayerLink(self.channel_layer, self.channel_name, lambda: ())
         self.channel_receive = link.receive
         self._loops.append(asyncio.create_task(self._receive_layer(link.receive)))
@@ -281,6 +285,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         await handler(message)
 
     async def websocket_connect(self, message: dict[str, Any]) -> None:
+        self.connect_called = False
         self.request = build_request(self.scope, self)
         if not origin_allowed(self.scope):
             logger.warning("Refused a socket from a foreign Origin on %s", self.scope.get("path"))
@@ -288,6 +293,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         try:
             await self._open_channel()
+            self.connect_called = True
             await self.connect()
         except AcceptConnection:
             await self.accept()

@@ -161,6 +161,42 @@ async def cancel_and_wait(
         logger.debug("%s did not end within %g s of its cancellation", task.get_name(), seconds)
 
 
+_letting_go: set[asyncio.Task[None]] = set()
+"""Channels being let go of in the background (``open_channel``); a reference keeps each task."""
+
+
+async def open_channel(layer: Any) -> str:
+    """``layer.new_channel()``, safe to cancel (a socket whose client left during the handshake).
+
+    A cancelled caller doesn't cancel the opening: channels_redis' pubsub layer registers the
+    channel's queue before it waits for its shard's lock and only a cancelled ``receive``
+    removes it (and unsubscribes), so an opening cut short would leave the queue, and maybe the
+    subscription, for good. The opening finishes instead, and the channel is let go of at once
+    (``_let_go``) without holding up the caller's cancellation.
+    """
+    opening = asyncio.ensure_future(layer.new_channel())
+    try:
+        return str(await asyncio.shield(opening))
+    except asyncio.CancelledError:
+        opening.add_done_callback(lambda done: _let_go_when_open(layer, done))
+        raise
+
+
+def _let_go_when_open(layer: Any, opening: asyncio.Future[Any]) -> None:
+    if opening.cancelled() or opening.exception() is not None:
+        return
+    task = asyncio.ensure_future(_let_go(layer, str(opening.result())))
+    _letting_go.add(task)
+    task.add_done_callback(_letting_go.discard)
+
+
+async def _let_go(layer: Any, channel: str) -> None:
+    """A receive started and cancelled: the Channels API's only way to give a channel back."""
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)  # a task cancelled before its first step would run no clean-up
+    await cancel_and_wait([receiving], recancel=recancel_seconds(layer))
+
+
 def raise_if_cancelled() -> None:
     """Re-raise a cancellation that a client library turned into another exception.
 

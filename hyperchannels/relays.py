@@ -29,6 +29,7 @@ from .history import InProcessHistory, history_for, recovery_on
 from .layerlink import (
     LayerLink,
     cancel_and_wait,
+    open_channel,
     raise_if_cancelled,
     recancel_seconds,
     report_failure,
@@ -84,7 +85,7 @@ class GroupRelay:
         )
 
     async def _start(self) -> None:
-        self.channel_name = await self.layer.new_channel()
+        self.channel_name = await open_channel(self.layer)
         await self.layer.group_add(self.layer_name, self.channel_name)
         self._receiving = asyncio.get_running_loop().create_task(
             self._receive_loop(), name=f"hyperchannels relay {self.group}"
@@ -157,6 +158,8 @@ class Relays:
         self.relays: dict[str, GroupRelay] = {}
         self._refreshing: asyncio.Task[None] | None = None
         self._watching: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Task[None]] = set()
+        """Relays being stopped after their only joiner was cancelled; a reference keeps each."""
 
     async def join(self, group: str, member: Member) -> None:
         """Make ``member`` receive the messages of ``group``; returns once the layer knows."""
@@ -172,7 +175,13 @@ class Relays:
                 del self.relays[group]
             raise
         except asyncio.CancelledError:
-            relay.members.discard(member)  # the socket's handshake was given up: not a member
+            # The socket's handshake was given up: not a member; a relay nobody else waits for
+            # is stopped (in a task of its own: this one is being cancelled).
+            relay.members.discard(member)
+            if not relay.members:
+                stopping = asyncio.ensure_future(self._stop_unused(group, relay))
+                self._stopping.add(stopping)
+                stopping.add_done_callback(self._stopping.discard)
             raise
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.get_running_loop().create_task(
@@ -188,7 +197,11 @@ class Relays:
         if relay is None or member not in relay.members:
             return
         relay.members.discard(member)
-        if relay.members:
+        await self._stop_unused(group, relay)
+
+    async def _stop_unused(self, group: str, relay: GroupRelay) -> None:
+        """Stop ``relay`` unless it has members again or is no longer ``group``'s relay."""
+        if relay.members or self.relays.get(group) is not relay:
             return
         del self.relays[group]
         if not self.relays:

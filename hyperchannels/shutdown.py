@@ -99,6 +99,8 @@ async def _finish(consumer: HyperConsumer, code: int, untracking: Sequence[async
     await consumer.membership.leave_all()
     if untracking:
         await asyncio.gather(*untracking, return_exceptions=True)
+    if consumer.connect_called is False:
+        return  # connect() never ran (a refused Origin, a client that left first): nor does disconnect()
     try:
         await consumer.disconnect(code)
     except Exception:

@@ -15,7 +15,6 @@ the leaves that fall due once ``PRESENCE_GRACE`` has passed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import json
 import logging
@@ -312,12 +311,12 @@ class SocketTracking:
             await tracker.track(group, self.consumer.channel_name, key, text, self.consumer.channel_name)
             async with tracker.gate:
                 found = await tracker.store.state(group)
-        except asyncio.CancelledError:
-            raise  # still in ``tracked``: the socket's end untracks whatever was stored
         except BaseException:
+            # Failed or cancelled (an action's cancel, a client that left during connect()):
+            # not tracked, and whatever was stored before goes, in the background (this task
+            # may be being cancelled); a retry of track() is welcome.
             self.tracked.pop(group, None)
-            with contextlib.suppress(Exception):
-                await tracker.untrack(group, self.consumer.channel_name)  # a store written before the failure
+            tracker.spawn(self._untrack_quietly(tracker, group), "hyperchannels presence untrack")
             raise
         finally:
             pending = self._pending.pop(group, [])

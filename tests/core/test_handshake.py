@@ -17,6 +17,7 @@ from hyperchannels.testing import ActionCommunicator
 
 EVENTS: list[str] = []
 STARTED = asyncio.Event()
+OPEN_GATE = asyncio.Event()
 
 
 class StalledConnect(HyperConsumer):
@@ -49,18 +50,23 @@ class SlowConnect(HyperConsumer):
         return None
 
 
-class StalledLayer(InMemoryChannelLayer):
-    """A layer whose ``new_channel`` waits for ever (a Redis shard's lock under a storm)."""
+class GatedLayer(InMemoryChannelLayer):
+    """A layer whose ``new_channel`` waits for ``OPEN_GATE`` (a Redis shard's lock under a storm)."""
 
     async def new_channel(self, prefix: str = "specific.") -> str:
         EVENTS.append("new_channel started")
         STARTED.set()
+        await OPEN_GATE.wait()
+        name = await super().new_channel(prefix)
+        EVENTS.append("new_channel done")
+        return name
+
+    async def receive(self, channel: str) -> Any:
         try:
-            await asyncio.Event().wait()
+            return await super().receive(channel)
         except asyncio.CancelledError:
-            EVENTS.append("new_channel cancelled")
+            EVENTS.append("channel let go")
             raise
-        raise AssertionError("unreachable")
 
 
 class GroupedStalledConnect(StalledConnect):
@@ -73,9 +79,10 @@ class GroupedStalledConnect(StalledConnect):
 
 @pytest.fixture(autouse=True)
 def _fresh() -> None:
-    global STARTED
+    global STARTED, OPEN_GATE
     EVENTS.clear()
     STARTED = asyncio.Event()  # an Event belongs to the loop of its first wait: one per test
+    OPEN_GATE = asyncio.Event()
 
 
 async def _leave_during_handshake(consumer: type[HyperConsumer]) -> ActionCommunicator:
@@ -92,11 +99,19 @@ async def test_a_client_that_leaves_during_connect_cancels_it() -> None:
     assert EVENTS == ["connect started", "connect cancelled", "disconnect 1001"]
 
 
-@override_settings(CHANNEL_LAYERS={"default": {"BACKEND": f"{__name__}.StalledLayer"}})
-async def test_a_client_that_leaves_while_the_layer_opens_its_channel_cancels_that() -> None:
+@override_settings(CHANNEL_LAYERS={"default": {"BACKEND": f"{__name__}.GatedLayer"}})
+async def test_a_client_that_leaves_while_the_layer_opens_its_channel_ends_at_once() -> None:
     await _leave_during_handshake(StalledConnect)
-    # connect() never ran: the channel was never opened; the socket still ended as every one does.
-    assert EVENTS == ["new_channel started", "new_channel cancelled", "disconnect 1001"]
+    # The socket ended without waiting for the layer; connect() never ran, nor disconnect().
+    assert EVENTS == ["new_channel started"]
+    # The opening finishes in the background and the channel is given back (a receive started
+    # and cancelled: channels_redis' pubsub layer unsubscribes then), not left registered.
+    OPEN_GATE.set()
+    for _ in range(100):
+        if "channel let go" in EVENTS:
+            break
+        await asyncio.sleep(0.01)
+    assert EVENTS == ["new_channel started", "new_channel done", "channel let go"]
 
 
 async def test_a_handshake_cancelled_after_joining_leaves_its_groups() -> None:
@@ -123,7 +138,33 @@ async def test_the_server_refusing_the_origin_opens_no_channel() -> None:
     communicator = ActionCommunicator(
         StalledConnect.as_asgi(), "/ws/handshake/", headers=[(b"origin", b"https://evil.example")]
     )
-    with override_settings(CHANNEL_LAYERS={"default": {"BACKEND": f"{__name__}.StalledLayer"}}):
+    with override_settings(CHANNEL_LAYERS={"default": {"BACKEND": f"{__name__}.GatedLayer"}}):
         connected, code = await communicator.connect()
     assert not connected
     assert EVENTS == []  # refused before any layer work
+
+
+class GatedGroupLayer(InMemoryChannelLayer):
+    """A layer whose ``group_add`` waits for ``OPEN_GATE``: a group relay that takes long to start."""
+
+    async def group_add(self, group: str, channel: str) -> None:
+        STARTED.set()
+        await OPEN_GATE.wait()
+        await super().group_add(group, channel)
+
+
+class GroupedConsumer(HyperConsumer):
+    groups = ["slow-relay-group"]
+
+
+@override_settings(CHANNEL_LAYERS={"default": {"BACKEND": f"{__name__}.GatedGroupLayer"}})
+async def test_a_relay_whose_only_joiner_left_is_stopped() -> None:
+    from channels.layers import get_channel_layer
+
+    await _leave_during_handshake(GroupedConsumer)
+    relays = relays_for(get_channel_layer())
+    for _ in range(100):
+        if "slow-relay-group" not in relays.relays:
+            break
+        await asyncio.sleep(0.01)
+    assert "slow-relay-group" not in relays.relays  # not kept, subscribed, for nobody

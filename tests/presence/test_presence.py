@@ -288,3 +288,38 @@ async def test_a_client_that_leaves_while_track_waits_leaves_no_entry(
     while "stuck" in await apresence(group):
         assert time.monotonic() < deadline, "the stored entry stayed present after its socket ended"
         await asyncio.sleep(0.05)
+
+
+async def test_a_track_cancelled_in_an_action_untracks_and_can_be_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/presence.md: a ``track`` cancelled part way (here by the action's ``cancel``) leaves
+    the socket untracked, its stored entry untracked, and ``track`` may be called again."""
+    room = f"p{id(object())}"
+    group = f"room-{room}"
+    tracker = tracker_for(get_channel_layer())
+    stored = asyncio.Event()
+    write = tracker.store.track
+
+    async def write_then_wait(*args: Any) -> Any:
+        found = await write(*args)
+        stored.set()
+        await asyncio.Event().wait()  # cancelled here
+        return found
+
+    socket = ActionCommunicator(app, f"/ws/presence/{room}/?key=ann&track=0")
+    connected, _ = await socket.connect()
+    assert connected
+    monkeypatch.setattr(tracker.store, "track", write_then_wait)
+    invocation = await socket.send_action("start", {})
+    await asyncio.wait_for(stored.wait(), 5)
+    await socket.cancel(invocation)
+    assert (await socket.receive_reply(invocation))[0] == "error"
+    deadline = time.monotonic() + 5
+    while "ann" in await apresence(group):
+        assert time.monotonic() < deadline, "the cancelled track's entry stayed"
+        await asyncio.sleep(0.05)
+    monkeypatch.setattr(tracker.store, "track", write)
+    assert await socket.call("start", {}) == [("toast", {"value": "tracked"}), ("end", {})]
+    assert "ann" in await apresence(group)
+    await socket.disconnect()
