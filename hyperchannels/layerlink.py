@@ -190,11 +190,17 @@ def _let_go_when_open(layer: Any, opening: asyncio.Future[Any]) -> None:
     task.add_done_callback(_letting_go.discard)
 
 
+LET_GO_SECONDS = 300.0
+"""How long giving back a channel may take (``_let_go``): nobody waits for it, and cutting it
+short would leave the channel subscribed (under a reconnect storm the pubsub layer's
+unsubscribes wait in line for many seconds)."""
+
+
 async def _let_go(layer: Any, channel: str) -> None:
     """A receive started and cancelled: the Channels API's only way to give a channel back."""
     receiving = asyncio.ensure_future(layer.receive(channel))
     await asyncio.sleep(0)  # a task cancelled before its first step would run no clean-up
-    await cancel_and_wait([receiving], recancel=recancel_seconds(layer))
+    await cancel_and_wait([receiving], LET_GO_SECONDS, recancel_seconds(layer))
 
 
 def raise_if_cancelled() -> None:
