@@ -168,8 +168,9 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         reader task reads on (``_read_client``).
 
         The only message that can come before the accept is the client leaving (``websocket.
-        disconnect``): then the handshake is cancelled wherever it waits (the channel layer,
-        ``connect()``, the group joins) instead of finishing for nobody. Under a reconnect
+        disconnect``): then the handshake is cancelled wherever it waits (``connect()``, the
+        group joins, the positions read; a layer channel still being opened is given back once
+        open, ``layerlink.open_channel``) instead of finishing for nobody. Under a reconnect
         storm that work is most of the server's (docs/deploy.md, "Many sockets per process").
         """
         try:
