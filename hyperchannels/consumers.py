@@ -144,7 +144,6 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         )
         self.tracking = SocketTracking(self, self.send_frame)
         self._loops: list[asyncio.Task[None]] = []
-        self._left_while_opening = False
         self.handshake: asyncio.Task[None] | None = asyncio.create_task(self._open())
         self.reader = self.handshake
         try:
@@ -159,7 +158,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             raise
         finally:
             recancel = recancel_seconds(self.channel_layer)
-            tasks = [task for task in (self.handshake, self.reader, *self._loops) if task is not None]
+            tasks = [self.handshake, self.reader, *self._loops]
             await cancel_and_wait(tasks, shutdown.cancel_wait_seconds(), recancel)
             self.running.detach()
 
@@ -176,11 +175,7 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         try:
             message = await self._client_receive()
             self.reader = asyncio.create_task(self._read_client(asyncio.current_task()))
-            try:
-                await self.dispatch(message)
-            except asyncio.CancelledError:
-                if not self._left_while_opening:
-                    raise
+            await self.dispatch(message)
         except StopConsumer:
             self._end(None)
         except Exception as exc:
@@ -215,7 +210,6 @@ class HyperConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 message = await self._client_receive()
                 if not handshake.done():
                     if message["type"] == "websocket.disconnect":
-                        self._left_while_opening = True
                         handshake.cancel()
                     await asyncio.wait([handshake])
                 await self.dispatch(message)

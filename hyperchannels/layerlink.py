@@ -23,7 +23,7 @@ import logging
 import random
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,8 +161,16 @@ async def cancel_and_wait(
         logger.debug("%s did not end within %g s of its cancellation", task.get_name(), seconds)
 
 
-_letting_go: set[asyncio.Task[None]] = set()
-"""Channels being let go of in the background (``open_channel``); a reference keeps each task."""
+_background: set[asyncio.Task[Any]] = set()
+"""Tasks nobody awaits (``in_background``): the event loop keeps only a weak reference."""
+
+
+def in_background(work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    """Run ``work`` in a task of its own that lives until it ends, awaited by nobody."""
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
 
 
 async def open_channel(layer: Any) -> str:
@@ -185,9 +193,7 @@ async def open_channel(layer: Any) -> str:
 def _let_go_when_open(layer: Any, opening: asyncio.Future[Any]) -> None:
     if opening.cancelled() or opening.exception() is not None:
         return
-    task = asyncio.ensure_future(_let_go(layer, str(opening.result())))
-    _letting_go.add(task)
-    task.add_done_callback(_letting_go.discard)
+    in_background(_let_go(layer, str(opening.result())))
 
 
 LET_GO_SECONDS = 300.0

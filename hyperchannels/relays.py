@@ -29,6 +29,7 @@ from .history import InProcessHistory, history_for, recovery_on
 from .layerlink import (
     LayerLink,
     cancel_and_wait,
+    in_background,
     open_channel,
     raise_if_cancelled,
     recancel_seconds,
@@ -158,8 +159,6 @@ class Relays:
         self.relays: dict[str, GroupRelay] = {}
         self._refreshing: asyncio.Task[None] | None = None
         self._watching: asyncio.Task[None] | None = None
-        self._stopping: set[asyncio.Task[None]] = set()
-        """Relays being stopped after their only joiner was cancelled; a reference keeps each."""
 
     async def join(self, group: str, member: Member) -> None:
         """Make ``member`` receive the messages of ``group``; returns once the layer knows."""
@@ -179,9 +178,7 @@ class Relays:
             # is stopped (in a task of its own: this one is being cancelled).
             relay.members.discard(member)
             if not relay.members:
-                stopping = asyncio.ensure_future(self._stop_unused(group, relay))
-                self._stopping.add(stopping)
-                stopping.add_done_callback(self._stopping.discard)
+                in_background(self._stop_unused(group, relay))
             raise
         if self._refreshing is None or self._refreshing.done():
             self._refreshing = asyncio.get_running_loop().create_task(
