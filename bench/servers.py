@@ -58,17 +58,9 @@ def command(server: str, application: str, port: int, backlog: int | None = None
             sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
             "--log-level", "WARNING", *(["--backlog", str(backlog)] if backlog else []), application,
         ]  # fmt: skip
-    if server == "daphne":
-        # -v 0: no access log (daphne writes one per handshake at its default verbosity), as
-        # for the other servers; warnings still reach the log. The backlog goes in a Twisted
-        # endpoint, daphne's only way to set it (its own default is 50).
-        bind = ["-e", f"tcp:port={port}:interface=127.0.0.1:backlog={backlog}"] if backlog else None
-        line = server_command(server, application, port, ["-v", "0"])
-        if bind:
-            at = line.index("-b")
-            line[at : at + 4] = bind
-        return line
-    return server_command(server, application, port, ["--backlog", str(backlog)] if backlog else [])
+    # daphne -v 0: no access log (it writes one per handshake at its default verbosity), as
+    # for the other servers; warnings still reach the log.
+    return server_command(server, application, port, ["-v", "0"] if server == "daphne" else [], backlog)
 
 
 class BenchServer:

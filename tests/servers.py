@@ -76,20 +76,28 @@ UVICORN_WS = {"uvicorn": "websockets", "uvicorn-sansio": "websockets-sansio", "u
 """Each uvicorn server name and its ``--ws`` implementation."""
 
 
-def server_command(server: str, application: str, port: int, args: Sequence[str] = ()) -> list[str]:
+def server_command(
+    server: str, application: str, port: int, args: Sequence[str] = (), backlog: int | None = None
+) -> list[str]:
     """The command line that serves ``application`` on ``127.0.0.1:port`` with ``server``.
 
     ``server`` is ``daphne``, ``uvicorn`` (its ``websockets`` implementation),
     ``uvicorn-sansio`` (``websockets-sansio``, what uvicorn's ``--ws auto`` picks) or
-    ``uvicorn-wsproto``. ``args`` are that server's own options.
+    ``uvicorn-wsproto``. ``args`` are that server's own options; ``backlog`` its listen
+    backlog (default: the server's own; daphne takes it in a Twisted endpoint, docs/deploy.md).
     """
     if server == "daphne":
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *args, application]
+        if backlog is None:
+            bind = ["-b", "127.0.0.1", "-p", str(port)]
+        else:
+            bind = ["-e", f"tcp:port={port}:interface=127.0.0.1:backlog={backlog}"]
+        return [sys.executable, "-m", "daphne", *bind, *args, application]
     if server in UVICORN_WS:
         ws = UVICORN_WS[server]
         return [
             sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
-            "--ws", ws, "--lifespan", "off", "--no-access-log", *args, application,
+            "--ws", ws, "--lifespan", "off", "--no-access-log",
+            *(["--backlog", str(backlog)] if backlog is not None else []), *args, application,
         ]  # fmt: skip
     raise ValueError(f"unknown server {server!r}: expected daphne or one of {sorted(UVICORN_WS)}")
 
