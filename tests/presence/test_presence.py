@@ -260,6 +260,29 @@ async def test_entries_of_a_process_that_stopped_refreshing_expire_into_one_leav
     assert sorted(await apresence(group)) == ["bob"]
 
 
+def store_then_hang(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """Make the presence store's ``track`` write its entry, then wait until cancelled; the
+    returned event is set once the entry is stored."""
+    tracker = tracker_for(get_channel_layer())
+    stored, write = asyncio.Event(), tracker.store.track
+
+    async def write_then_hang(*args: Any) -> Any:
+        found = await write(*args)
+        stored.set()
+        await asyncio.Event().wait()  # cancelled here
+        return found
+
+    monkeypatch.setattr(tracker.store, "track", write_then_hang)
+    return stored
+
+
+async def gone(key: str, group: str, because: str) -> None:
+    deadline = time.monotonic() + 5
+    while key in await apresence(group):
+        assert time.monotonic() < deadline, because
+        await asyncio.sleep(0.05)
+
+
 async def test_a_client_that_leaves_while_track_waits_leaves_no_entry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -267,27 +290,14 @@ async def test_a_client_that_leaves_while_track_waits_leaves_no_entry(
     entry is already stored is untracked by the socket's end, not left behind present."""
     room = f"p{id(object())}"  # the settings' in-memory layer: the store is what is cancelled
     group = f"room-{room}"
-    tracker = tracker_for(get_channel_layer())
-    stored, stuck = asyncio.Event(), asyncio.Event()
-    write = tracker.store.track
-
-    async def write_then_wait(*args: Any) -> Any:
-        found = await write(*args)
-        stored.set()
-        await stuck.wait()  # the socket's client leaves here
-        return found
-
-    monkeypatch.setattr(tracker.store, "track", write_then_wait)
+    stored = store_then_hang(monkeypatch)
     socket = ActionCommunicator(app, f"/ws/presence/{room}/?key=stuck")
     await socket.send_input({"type": "websocket.connect"})
     await asyncio.wait_for(stored.wait(), 5)
     assert "stuck" in await apresence(group)
     await socket.send_input({"type": "websocket.disconnect", "code": 1001})
     await socket.wait(5)
-    deadline = time.monotonic() + 5
-    while "stuck" in await apresence(group):
-        assert time.monotonic() < deadline, "the stored entry stayed present after its socket ended"
-        await asyncio.sleep(0.05)
+    await gone("stuck", group, "the stored entry stayed present after its socket ended")
 
 
 async def test_a_track_cancelled_in_an_action_untracks_and_can_be_retried(
@@ -297,29 +307,16 @@ async def test_a_track_cancelled_in_an_action_untracks_and_can_be_retried(
     the socket untracked, its stored entry untracked, and ``track`` may be called again."""
     room = f"p{id(object())}"
     group = f"room-{room}"
-    tracker = tracker_for(get_channel_layer())
-    stored = asyncio.Event()
-    write = tracker.store.track
-
-    async def write_then_wait(*args: Any) -> Any:
-        found = await write(*args)
-        stored.set()
-        await asyncio.Event().wait()  # cancelled here
-        return found
-
     socket = ActionCommunicator(app, f"/ws/presence/{room}/?key=ann&track=0")
     connected, _ = await socket.connect()
     assert connected
-    monkeypatch.setattr(tracker.store, "track", write_then_wait)
+    stored = store_then_hang(monkeypatch)
     invocation = await socket.send_action("start", {})
     await asyncio.wait_for(stored.wait(), 5)
     await socket.cancel(invocation)
     assert (await socket.receive_reply(invocation))[0] == "error"
-    deadline = time.monotonic() + 5
-    while "ann" in await apresence(group):
-        assert time.monotonic() < deadline, "the cancelled track's entry stayed"
-        await asyncio.sleep(0.05)
-    monkeypatch.setattr(tracker.store, "track", write)
+    await gone("ann", group, "the cancelled track's entry stayed")
+    monkeypatch.undo()  # the store writes and returns again
     assert await socket.call("start", {}) == [("toast", {"value": "tracked"}), ("end", {})]
     assert "ann" in await apresence(group)
     await socket.disconnect()
