@@ -77,6 +77,20 @@ def test_bench_servers_and_scale_run_on_daphne_and_uvicorn(capsys: pytest.Captur
     assert report.sections(results) in out
 
 
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_bench_scale_runs_on_the_core_layer() -> None:
+    """docs/deploy.md's and docs/performance.md's ``--scale-layer core`` at a tiny size: the
+    storm on the core layer, with the backlog docs/deploy.md advises."""
+    argv = ["--quick", "--no-write", "--only", "scale", "--servers", "daphne", "--scale-sockets", "30"]
+    results = main([*argv, "--scale-layer", "core"])
+    scale = results["scale"]
+    assert scale["layer"] == "core" and scale["backlog"] == 4096
+    (row,) = scale["rows"]
+    assert row["broadcast"]["complete"] and row["storm"]["complete"] and row["storm"]["resumed"] == 30
+    assert "(core layer, private Redis, listen backlog 4096)" in report.sections(results)
+
+
 def _scale_row(server: str, resumed: int, kib: float, broadcast_ms: float, reached: bool = True) -> dict:
     return {
         "server": server,
